@@ -1,0 +1,1 @@
+"""Shipped role templates (TOML files); see docs/template-format.md."""

@@ -1,0 +1,1 @@
+"""Textual screens of kpireview: one module per screen; they call the core, never files."""

@@ -1,0 +1,3 @@
+"""kpireview: a terminal appraisal workbench."""
+
+__version__ = "0.1.0"

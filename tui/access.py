@@ -1,0 +1,434 @@
+"""Who is at the keyboard, and what they may read and write.
+
+Every read and write of a review by the UI and the CLI goes through a
+`Session`; the permission matrix (docs/access.md) lives here, once, below
+the screens, so a screen that forgot a check still cannot write.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .models import Cycle, CycleState, HistoryEntry, Person, Review, SignRole, State
+from .store import NotFound, Store, StoreError, now, review_id_for
+from . import workflow
+from .workflow import Conflict, WorkflowError
+
+T = TypeVar("T")
+
+__all__ = [
+    "AccessError", "Conflict", "NotFound", "Session", "StoreError", "WorkflowError",
+    "open_session", "os_login",
+]
+
+BEFORE_JOINT = {State.planning, State.self_assessment, State.manager_assessment}
+SELF_BLIND = {State.planning, State.self_assessment}
+
+# (state, side) -> what that side may write. "comment" and "action" are not KPI
+# fields but are checked the same way; "weights" covers KRA/KPI weights and targets.
+EDITABLE: dict[tuple[State, str], frozenset[str]] = {
+    (State.planning, "manager"): frozenset({"weights", "target", "na", "na_reason"}),
+    (State.self_assessment, "employee"): frozenset({"actual", "self_rating", "comment"}),
+    (State.manager_assessment, "manager"): frozenset(
+        {"actual", "manager_rating", "agreed_rating", "rating_reason", "na", "na_reason", "comment"}
+    ),
+    (State.joint_review, "manager"): frozenset(
+        {"actual", "manager_rating", "agreed_rating", "rating_reason", "na", "na_reason",
+         "comment", "action"}
+    ),
+    (State.joint_review, "employee"): frozenset({"comment", "action"}),
+}
+ADVANCE: dict[State, frozenset[str]] = {
+    State.planning: frozenset({"manager"}),
+    State.self_assessment: frozenset({"employee", "manager"}),
+    State.manager_assessment: frozenset({"manager"}),
+}
+NEXT_STEP = {
+    State.planning: "the manager sets targets and weights, then starts the self-assessment",
+    State.self_assessment: "the employee enters actuals and self ratings, then submits",
+    State.manager_assessment: "the manager enters actuals and ratings, then opens the joint review",
+    State.joint_review: "both agree the ratings and actions, then each signs",
+    State.signed_off: "signed off and locked; an HR admin can reopen it with a reason",
+}
+
+
+class AccessError(Exception):
+    """The person at the keyboard may not do this; nothing was changed."""
+
+
+def os_login() -> str:
+    """The login of this process (over SSH: the SSH user)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return getpass.getuser()
+
+
+def open_session(store: Store, login: str | None = None, as_login: str | None = None) -> Session:
+    """The session of whoever runs this process, or of `as_login` where allowed."""
+    config = store.config()
+    real = login or os_login()
+    if as_login:
+        if not config.allow_as:
+            store.append_audit(
+                {"event": "as-refused", "login": real, "as": as_login,
+                 "at": now().isoformat()}
+            )
+            raise AccessError(
+                f"--as is not allowed in {store.root}: it only works where config.toml says "
+                "allow_as = true (the demo data). Run kpireview as yourself."
+            )
+        real = as_login
+    person = store.person_by_login(real)
+    is_hr = real in config.hr_admins
+    if person is None and not is_hr:
+        admins = ", ".join(config.hr_admins) or "your HR admin"
+        raise AccessError(
+            f"the login {real!r} is not a person in {store.root}. Ask an HR admin ({admins}) "
+            f"to add you: kpireview people add --login {real} ..."
+        )
+    return Session(store, real, person, is_hr)
+
+
+@dataclass
+class ReviewView:
+    """A review as this person may see it, with what they may do to it."""
+
+    review: Review
+    sides: frozenset[str]  # employee, manager, line (above the manager), hr
+    editable: frozenset[str]
+    can_advance: bool
+    sign_as: SignRole | None
+    can_reopen: bool
+    hidden: list[str] = field(default_factory=list)
+    next_step: str = ""
+
+    @property
+    def read_only(self) -> bool:
+        return not self.editable and not self.can_advance and self.sign_as is None
+
+
+class Session:
+    def __init__(self, store: Store, login: str, person: Person | None, is_hr: bool):
+        self.store = store
+        self.login = login
+        self.person = person
+        self.is_hr = is_hr
+
+    @property
+    def actor(self) -> str:
+        return self.person.id if self.person else f"login:{self.login}"
+
+    @property
+    def display_name(self) -> str:
+        return self.person.name if self.person else self.login
+
+    # --- relations ----------------------------------------------------------
+
+    def _line_of(self, person_id: str) -> set[str]:
+        """Everyone above `person_id` in the management chain."""
+        managers = {p.id: p.manager for p in self.store.people()}
+        chain: set[str] = set()
+        current = managers.get(person_id)
+        while current and current not in chain:
+            chain.add(current)
+            current = managers.get(current)
+        return chain
+
+    def sides(self, review: Review) -> frozenset[str]:
+        sides = set()
+        me = self.person.id if self.person else None
+        if me == review.person_id:
+            sides.add("employee")
+        if me == review.reviewer_id and me != review.person_id:
+            sides.add("manager")
+        if me and not sides and me in self._line_of(review.person_id):
+            sides.add("line")
+        if self.is_hr:
+            sides.add("hr")
+        return frozenset(sides)
+
+    def _visible(self, review_id: str) -> tuple[Review, frozenset[str]]:
+        try:
+            review = self.store.load_review(review_id)
+        except NotFound:
+            raise NotFound(f"no review {review_id!r} that you can see") from None
+        sides = self.sides(review)
+        if not sides:
+            raise NotFound(f"no review {review_id!r} that you can see")
+        return review, sides
+
+    # --- reading -------------------------------------------------------------
+
+    def view(self, review_id: str) -> ReviewView:
+        review, sides = self._visible(review_id)
+        return self._make_view(review, sides)
+
+    def _make_view(self, review: Review, sides: frozenset[str]) -> ReviewView:
+        shown, hidden = redact(review, sides)
+        editable: set[str] = set()
+        for side in sides & {"employee", "manager"}:
+            editable |= EDITABLE.get((review.state, side), frozenset())
+        can_advance = bool(sides & ADVANCE.get(review.state, frozenset()))
+        sign_as = None
+        if review.state is State.joint_review:
+            if "manager" in sides:
+                sign_as = SignRole.manager
+            elif "employee" in sides:
+                sign_as = SignRole.employee
+        return ReviewView(
+            review=shown, sides=sides, editable=frozenset(editable), can_advance=can_advance,
+            sign_as=sign_as, can_reopen="hr" in sides and review.state is State.signed_off,
+            hidden=hidden, next_step=NEXT_STEP[review.state],
+        )
+
+    def history(self, review_id: str) -> list[HistoryEntry]:
+        review, sides = self._visible(review_id)
+        hidden = hidden_fields(review, sides)
+        return [e for e in self.store.history(review_id) if not hides(e.field, hidden)]
+
+    def summaries(self) -> dict[str, list[dict[str, Any]]]:
+        """Home: my own reviews, my direct reports', and further down the line."""
+        out: dict[str, list[dict[str, Any]]] = {"mine": [], "team": [], "line": [], "all": []}
+        if self.person:
+            for s in self.store.summaries(person_id=self.person.id):
+                if s["state"] in {st.value for st in BEFORE_JOINT}:
+                    s = {**s, "overall": None}
+                out["mine"].append(s)
+            out["team"] = [
+                s for s in self.store.summaries(reviewer_id=self.person.id)
+                if s["person_id"] != self.person.id
+            ]
+            below = self._reports_below(self.person.id)
+            if below:
+                direct = {s["review_id"] for s in out["team"]}
+                out["line"] = [
+                    s for s in self.store.summaries()
+                    if s["person_id"] in below and s["review_id"] not in direct
+                ]
+        if self.is_hr:
+            out["all"] = self.store.summaries()
+        return out
+
+    def _reports_below(self, person_id: str) -> set[str]:
+        """Everyone below the direct reports (their reports, and so on)."""
+        children: dict[str, list[str]] = {}
+        for p in self.store.people():
+            if p.manager:
+                children.setdefault(p.manager, []).append(p.id)
+        found: set[str] = set()
+        frontier = [c for d in children.get(person_id, []) for c in children.get(d, [])]
+        while frontier:
+            pid = frontier.pop()
+            if pid not in found:
+                found.add(pid)
+                frontier.extend(children.get(pid, []))
+        return found
+
+    # --- writing -------------------------------------------------------------
+
+    def _require(self, review: Review, sides: frozenset[str], what: str) -> None:
+        if review.state is State.signed_off:
+            raise AccessError(
+                f"review {review.id} is signed off and read-only; an HR admin can reopen it"
+            )
+        allowed = set()
+        for side in sides & {"employee", "manager"}:
+            allowed |= EDITABLE.get((review.state, side), frozenset())
+        if what not in allowed:
+            who = " and ".join(sorted(sides)) or "nobody"
+            raise AccessError(
+                f"as {who} you may not change {what.replace('_', ' ')} of review {review.id} "
+                f"in {review.state.label} (next step: {NEXT_STEP[review.state]})"
+            )
+
+    def _change(self, review_id: str, check: Callable[[Review, frozenset[str]], None],
+                apply: Callable[[Review], tuple[T, list[HistoryEntry]]]) -> T:
+        """Re-check permissions on the fresh copy under the lock, then apply."""
+        self._visible(review_id)
+
+        def change(review: Review) -> tuple[T, list[HistoryEntry]]:
+            sides = self.sides(review)
+            if not sides:
+                raise NotFound(f"no review {review_id!r} that you can see")
+            check(review, sides)
+            return apply(review)
+
+        result, _ = self.store.update_review(review_id, change)
+        return result
+
+    def set_kpi(self, review_id: str, kpi_id: str, field: str, value: Any,
+                expected: Any = ...) -> None:
+        self._change(
+            review_id,
+            lambda r, s: self._require(r, s, field),
+            lambda r: (None, workflow.set_kpi_field(r, kpi_id, field, value, self.actor, now(),
+                                                    expected)),
+        )
+
+    def set_comment(self, review_id: str, kpi_id: str, text: str, expected: Any = ...) -> None:
+        self._change(
+            review_id,
+            lambda r, s: self._require(r, s, "comment"),
+            lambda r: (None, workflow.set_comment(r, kpi_id, self.actor, text, now(), expected)),
+        )
+
+    def set_planning(self, review_id: str, kra_weights: dict[str, Any],
+                     kpi_weights: dict[str, Any], targets: dict[str, Any]) -> None:
+        self._change(
+            review_id,
+            lambda r, s: self._require(r, s, "weights"),
+            lambda r: (None, workflow.set_weights(r, kra_weights, kpi_weights, targets,
+                                                  self.actor, now())),
+        )
+
+    def add_action(self, review_id: str, text: str, owner: str | None = None, **kw: Any) -> str:
+        def apply(r: Review) -> tuple[str, list[HistoryEntry]]:
+            action, entries = workflow.add_action(r, self.actor, now(), text,
+                                                  owner or r.person_id, **kw)
+            return action.id, entries
+
+        return self._change(review_id, lambda r, s: self._require(r, s, "action"), apply)
+
+    def update_action(self, review_id: str, action_id: str, changes: dict[str, Any],
+                      expected: dict[str, Any] | None = None) -> None:
+        self._change(
+            review_id,
+            lambda r, s: self._require(r, s, "action"),
+            lambda r: (None, workflow.update_action(r, action_id, changes, self.actor, now(),
+                                                    expected)),
+        )
+
+    def advance(self, review_id: str) -> State:
+        def check(r: Review, sides: frozenset[str]) -> None:
+            if r.state is State.signed_off:
+                raise AccessError(f"review {r.id} is signed off; an HR admin can reopen it")
+            if not sides & ADVANCE.get(r.state, frozenset()):
+                raise AccessError(
+                    f"you may not move review {r.id} on from {r.state.label} "
+                    f"(next step: {NEXT_STEP[r.state]})"
+                )
+
+        def apply(r: Review) -> tuple[State, list[HistoryEntry]]:
+            entries = workflow.advance(r, self.actor, now())
+            return r.state, entries
+
+        return self._change(review_id, check, apply)
+
+    def sign(self, review_id: str, seen_revision: int) -> State:
+        def check(r: Review, sides: frozenset[str]) -> None:
+            if not sides & {"employee", "manager"}:
+                raise AccessError(
+                    f"only the employee and the reviewer sign review {r.id}; nobody signs for others"
+                )
+
+        def apply(r: Review) -> tuple[State, list[HistoryEntry]]:
+            sides = self.sides(r)
+            role = SignRole.manager if "manager" in sides else SignRole.employee
+            entries = workflow.sign(r, self.actor, role, seen_revision, now())
+            return r.state, entries
+
+        return self._change(review_id, check, apply)
+
+    def reopen(self, review_id: str, reason: str) -> None:
+        def check(r: Review, sides: frozenset[str]) -> None:
+            if "hr" not in sides:
+                raise AccessError("only an HR admin can reopen a signed-off review")
+
+        self._change(review_id, check,
+                     lambda r: (None, workflow.reopen(r, self.actor, reason, now())))
+
+    def record(self, review_id: str, action: str, note: str) -> None:
+        """Add a history entry (an export) for a review this person can see."""
+        self._visible(review_id)
+        self.store.append_history(
+            review_id, [workflow.entry(self.actor, now(), action, note=note)]
+        )
+
+    # --- administration ------------------------------------------------------
+
+    def require_hr(self, what: str) -> None:
+        if not self.is_hr:
+            raise AccessError(f"only an HR admin may {what}; HR admins are named in config.toml")
+
+    def start_review(self, cycle_id: str, person_id: str) -> str:
+        cycle = self.store.cycle(cycle_id)
+        person = self.store.person(person_id)
+        if not person.manager:
+            raise WorkflowError(f"{person.id} has no manager to review them")
+        me = self.person.id if self.person else None
+        if not self.is_hr and me != person.manager:
+            raise AccessError(
+                f"only {person.id}'s manager or an HR admin may start their review"
+            )
+        if me == person.id:
+            raise AccessError("nobody can start or review their own review")
+        if cycle.state is CycleState.closed:
+            raise WorkflowError(f"cycle {cycle.id} is closed")
+        review_id = review_id_for(cycle.id, person.id)
+        if self.store.review_exists(review_id):
+            raise StoreError(f"{person.id} already has a review in {cycle.id}")
+        reviewer = self.store.person(person.manager)
+        template = self.store.template(person.role)
+        review, entries = workflow.start_review(template, person, reviewer, cycle,
+                                                self.actor, now())
+        self.store.create_review(review, entries)
+        return review_id
+
+    def save_cycle(self, cycle: Cycle, must_be_new: bool = False) -> None:
+        self.require_hr("open, close or change cycles")
+        self.store.save_cycle(cycle, must_be_new=must_be_new)
+
+    def save_people(self, people: list[Person]) -> None:
+        self.require_hr("add or change people")
+        from .people import check_people
+
+        templates = set(self.store.templates())
+        self.store.save_people(people, lambda all_: check_people(all_, templates))
+
+
+# --- blind phases -------------------------------------------------------------
+
+
+def hidden_fields(review: Review, sides: frozenset[str]) -> set[str]:
+    """Field suffixes this viewer may not see in the review's current state."""
+    hidden: set[str] = set()
+    if "hr" in sides:
+        return hidden
+    if "employee" in sides and review.state in BEFORE_JOINT:
+        hidden |= {"manager_rating", "agreed_rating", "rating_reason",
+                   f"comment.{review.reviewer_id}"}
+    if sides & {"manager", "line"} and "employee" not in sides and review.state in SELF_BLIND:
+        hidden |= {"self_rating", f"comment.{review.person_id}"}
+    return hidden
+
+
+def hides(field_name: str, hidden: set[str]) -> bool:
+    return any(field_name.endswith("." + h) for h in hidden)
+
+
+def redact(review: Review, sides: frozenset[str]) -> tuple[Review, list[str]]:
+    hidden = hidden_fields(review, sides)
+    if not hidden:
+        return review, []
+    shown = review.model_copy(deep=True)
+    notes = []
+    for kpi in shown.all_kpis():
+        if "manager_rating" in hidden:
+            kpi.manager_rating = None
+            kpi.agreed_rating = None
+            kpi.rating_reason = ""
+        if "self_rating" in hidden:
+            kpi.self_rating = None
+        kpi.comments = [c for c in kpi.comments if f"comment.{c.author}" not in hidden]
+    if "manager_rating" in hidden:
+        notes.append("manager ratings are hidden until the joint review")
+    if "self_rating" in hidden:
+        notes.append("self ratings are hidden until the manager assessment")
+    return shown, notes

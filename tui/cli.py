@@ -1,0 +1,504 @@
+"""The `kpireview` command: parses, then calls the core or starts the app."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .access import AccessError, Session, open_session, os_login
+from .models import Cycle, CycleState, Person
+from .people import PeopleError, check_people, read_people_csv
+from .store import DataFileError, NotFound, Store, StoreError
+from .workflow import WorkflowError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXPECTED = (AccessError, StoreError, WorkflowError, PeopleError, ValueError)
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("kpireview", appauthor=False))
+
+
+def demo_data_dir() -> Path:
+    return default_data_dir().with_name("kpireview-demo")
+
+
+class Ctx:
+    def __init__(self, data: Path, as_login: str | None):
+        self.data = data
+        self.as_login = as_login
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.data)
+        return self._store
+
+    def session(self) -> Session:
+        return open_session(self.store, as_login=self.as_login)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"kpireview: {message}", err=True)
+    sys.exit(code)
+
+
+def run(fn: Any) -> Any:
+    """Call `fn`, turning the errors a user can fix into a message and exit 1."""
+    try:
+        return fn()
+    except EXPECTED as exc:
+        fail(str(exc))
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(invoke_without_command=True, context_settings=CONTEXT)
+@click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
+              envvar="KPIREVIEW_DATA", show_envvar=True,
+              help="Data directory (default: the platform's user data directory).")
+@click.option("--as", "as_login", metavar="LOGIN",
+              help="Act as another login; only where the data allows it (the demo).")
+@click.version_option(package_name="kpireview")
+@click.pass_context
+def main(ctx: click.Context, data: Path | None, as_login: str | None) -> None:
+    """A terminal appraisal workbench: guided KRA/KPI reviews for a manager and their reports.
+
+    Without a command, opens the review app on the data directory.
+
+    \b
+    Examples:
+      kpireview                      open the app (offers a demo when there is no data)
+      kpireview demo --data ~/demo   create the demo organisation
+      kpireview --data ~/demo --as alex   try the demo as the employee alex
+      kpireview templates check my-role.toml
+    """
+    ctx.obj = Ctx(data or default_data_dir(), as_login)
+    if ctx.invoked_subcommand is None:
+        start_app(ctx.obj)
+
+
+def start_app(c: Ctx) -> None:
+    from .app import create_app
+
+    store = c.store
+    session = None
+    if store.exists():
+        session = run(c.session)
+    elif not store.is_empty():
+        fail(f"{c.data} is not empty but has no config.toml, so it is not a kpireview data "
+             "directory. Pick another with --data DIR.")
+    app = create_app(store=store if store.exists() else None, session=session,
+                     data_dir=c.data, demo_dir=demo_data_dir(), as_login=c.as_login)
+    app.run()
+
+
+# --- data directory --------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--organisation", default="My organisation", help="Name shown in the app.")
+@pass_ctx
+def init(c: Ctx, organisation: str) -> None:
+    """Create an empty data directory; you become its HR admin.
+
+    \b
+    Example:
+      kpireview --data /srv/kpireview init --organisation "Northwind"
+    """
+    from .store import Config
+
+    if not c.store.is_empty():
+        fail(f"{c.data} is not empty; init only creates a new data directory")
+    c.store.write_config(Config(organisation=organisation, hr_admins=[os_login()]))
+    click.echo(f"Created {c.data}; HR admin: {os_login()}.")
+    click.echo("Next: kpireview people add ..., kpireview cycle open ..., kpireview review start ...")
+
+
+@main.command(context_settings=CONTEXT)
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Create the demo organisation (you are the manager of a five-person team).
+
+    Written to --data DIR if given, else to its own folder beside the default
+    data directory. The demo allows --as LOGIN so one person can try every role.
+
+    \b
+    Example:
+      kpireview --data /tmp/kpi-demo demo
+      kpireview --data /tmp/kpi-demo --as alex
+    """
+    from .demo import build_demo
+
+    explicit = ctx.find_root().params.get("data") is not None
+    target = ctx.obj.data if explicit else demo_data_dir()
+    store = run(lambda: build_demo(target, os_login(), lambda m: click.echo(f"  {m}", err=True)))
+    people = ", ".join(f"{p.login} ({p.name})" for p in store.people())
+    click.echo(f"Demo organisation created in {target}.")
+    click.echo(f"People: {people}")
+    click.echo(f"Open it: kpireview --data {target}    as another person: add --as LOGIN")
+
+
+@main.command(context_settings=CONTEXT)
+@pass_ctx
+def doctor(c: Ctx) -> None:
+    """Check every file of the data directory and report each problem.
+
+    Nothing is changed. Exit status 1 when a problem was found.
+
+    \b
+    Example:
+      kpireview --data /srv/kpireview doctor
+    """
+    from .doctor import check_data_dir
+
+    problems = check_data_dir(c.store, progress=click.progressbar)
+    for p in problems:
+        click.echo(p)
+    if problems:
+        fail(f"{len(problems)} problem(s) found in {c.data}")
+    click.echo(f"{c.data}: no problems found.")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@pass_ctx
+def backup(c: Ctx, target: Path) -> None:
+    """Write a consistent copy of the data directory to TARGET (must be new or empty).
+
+    Each file is copied while holding its lock, so no half-saved file is copied.
+
+    \b
+    Example:
+      kpireview --data /srv/kpireview backup /backups/kpireview-2026-12-03
+    """
+    from .doctor import backup_data_dir
+
+    count = run(lambda: backup_data_dir(c.store, target, progress=click.progressbar))
+    click.echo(f"Copied {count} files to {target}.")
+
+
+# --- templates -------------------------------------------------------------
+
+
+@main.group(context_settings=CONTEXT)
+def templates() -> None:
+    """Role templates: list, show and check them."""
+
+
+@templates.command("list", context_settings=CONTEXT)
+@pass_ctx
+def templates_list(c: Ctx) -> None:
+    """List the role templates (shipped, and the data directory's own).
+
+    \b
+    Example:
+      kpireview templates list
+    """
+    from .templates import load_all
+
+    extra = c.store.templates_dir if c.data.exists() else None
+    for t in run(lambda: load_all(extra)).values():
+        kpis = sum(len(k.kpis) for k in t.kras)
+        click.echo(f"{t.id:32} v{t.version}  {len(t.kras):2} KRAs {kpis:3} KPIs  {t.title}")
+
+
+@templates.command("show", context_settings=CONTEXT)
+@click.argument("template_id")
+@pass_ctx
+def templates_show(c: Ctx, template_id: str) -> None:
+    """Show one template: its scale, bands, KRAs and KPIs.
+
+    \b
+    Example:
+      kpireview templates show major-account-manager
+    """
+    from .templates import load_all
+
+    extra = c.store.templates_dir if c.data.exists() else None
+    found = run(lambda: load_all(extra))
+    if template_id not in found:
+        fail(f"no template {template_id!r}; see 'kpireview templates list'")
+    t = found[template_id]
+    click.echo(f"{t.title} ({t.id} v{t.version})\n{t.description}\n")
+    labels = ", ".join(f"{i} {t.scale.label(i)}" for i in range(t.scale.min, t.scale.max + 1))
+    click.echo(f"Scale: {labels}")
+    bands = ", ".join(
+        f"<{b.below}% → {b.rating}" if b.below is not None else f"else → {b.rating}" for b in t.bands
+    )
+    click.echo(f"Bands: {bands}; achievement capped at {t.achievement_cap}%\n")
+    for n, kra in enumerate(t.kras, 1):
+        click.echo(f"KRA {n}. {kra.title}  [{kra.id}]  weight {kra.weight}%")
+        if kra.statement:
+            click.echo(f"    {kra.statement}")
+        for kpi in kra.kpis:
+            if kpi.kind.value == "numeric":
+                arrow = "↑" if kpi.direction and kpi.direction.value == "higher" else "↓"
+                what = f"target {kpi.target} {kpi.unit} {arrow}"
+            else:
+                what = "rated on the scale"
+            click.echo(f"    - {kpi.name}  [{kpi.id}]  {kpi.weight}%  {what}")
+
+
+@templates.command("check", context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def templates_check(files: tuple[Path, ...]) -> None:
+    """Check template files: errors (exit 1) and SMART warnings (exit 0).
+
+    \b
+    Example:
+      kpireview templates check role_templates/*.toml
+    """
+    from .templates import check_file
+
+    failed = False
+    for path in files:
+        result = check_file(path)
+        for err in result.errors:
+            click.echo(f"{path}: error: {err}")
+        for warning in result.warnings:
+            click.echo(f"{path}: warning: {warning}")
+        if result.errors:
+            failed = True
+        else:
+            t = result.template
+            assert t is not None
+            click.echo(f"{path}: ok ({t.id} v{t.version}, {len(t.kras)} KRAs, "
+                       f"{len(result.warnings)} warning(s))")
+    if failed:
+        sys.exit(1)
+
+
+# --- people ----------------------------------------------------------------
+
+
+@main.group(context_settings=CONTEXT)
+def people() -> None:
+    """People: list, add and import from CSV (HR admin)."""
+
+
+@people.command("list", context_settings=CONTEXT)
+@pass_ctx
+def people_list(c: Ctx) -> None:
+    """List people with their login, manager and role.
+
+    \b
+    Example:
+      kpireview people list
+    """
+    session = run(c.session)
+    for p in run(session.store.people):
+        flag = "" if p.active else "  (inactive)"
+        click.echo(f"{p.id:16} {p.login:12} {p.manager or '-':16} {p.role:28} {p.name}{flag}")
+
+
+@people.command("add", context_settings=CONTEXT)
+@click.option("--id", "person_id", required=True, help="Stable id, e.g. alex.")
+@click.option("--name", required=True)
+@click.option("--login", required=True, help="The OS / SSH login of the person.")
+@click.option("--email", default="")
+@click.option("--manager", default=None, help="Id of their manager.")
+@click.option("--role", required=True, help="Role template id (kpireview templates list).")
+@pass_ctx
+def people_add(c: Ctx, person_id: str, name: str, login: str, email: str,
+               manager: str | None, role: str) -> None:
+    """Add (or update) one person.
+
+    \b
+    Example:
+      kpireview people add --id alex --name "Alex Morgan" --login alex \\
+          --manager sofia --role major-account-manager
+    """
+    from pydantic import ValidationError
+
+    try:
+        person = Person(id=person_id, name=name, login=login, email=email, manager=manager,
+                        role=role)
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    session = run(c.session)
+    run(lambda: session.save_people([person]))
+    click.echo(f"Saved {person.id} ({person.name}).")
+
+
+@people.command("import", context_settings=CONTEXT)
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def people_import(c: Ctx, csv_file: Path) -> None:
+    """Import people from CSV (columns: id,name,login,email,manager,role).
+
+    All or nothing: a bad row is reported with its line and nothing is saved.
+
+    \b
+    Example:
+      kpireview people import staff.csv
+    """
+    session = run(c.session)
+    people_rows, where = run(lambda: read_people_csv(csv_file))
+    templates = set(run(session.store.templates))
+    existing = {p.id: p for p in run(session.store.people)}
+    merged = {**existing, **{p.id: p for p in people_rows}}
+    run(lambda: check_people(list(merged.values()), templates, where))
+    run(lambda: session.save_people(people_rows))
+    click.echo(f"Imported {len(people_rows)} people from {csv_file}.")
+
+
+# --- cycles ----------------------------------------------------------------
+
+
+@main.group(context_settings=CONTEXT)
+def cycle() -> None:
+    """Review cycles: open, close, list (HR admin)."""
+
+
+@cycle.command("list", context_settings=CONTEXT)
+@pass_ctx
+def cycle_list(c: Ctx) -> None:
+    """List cycles.
+
+    \b
+    Example:
+      kpireview cycle list
+    """
+    run(c.session)
+    for cy in run(c.store.cycles):
+        click.echo(f"{cy.id:16} {cy.state.value:9} {cy.start} → {cy.end}  {cy.name}")
+
+
+@cycle.command("open", context_settings=CONTEXT)
+@click.argument("cycle_id")
+@click.option("--name", help="Display name (default: the id).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
+@pass_ctx
+def cycle_open(c: Ctx, cycle_id: str, name: str | None, start: Any, end: Any) -> None:
+    """Open a cycle (creating it when new, with --start and --end).
+
+    \b
+    Example:
+      kpireview cycle open 2027-h1 --name "First half 2027" --start 2027-01-01 --end 2027-06-30
+    """
+    from pydantic import ValidationError
+
+    session = run(c.session)
+    try:
+        existing = c.store.cycle(cycle_id)
+    except NotFound:
+        existing = None
+    except StoreError as exc:
+        fail(str(exc))
+    if existing is None:
+        if not (start and end):
+            fail(f"cycle {cycle_id!r} is new: give --start and --end (YYYY-MM-DD)")
+        try:
+            new = Cycle(id=cycle_id, name=name or cycle_id, start=start.date(), end=end.date(),
+                        state=CycleState.open)
+        except ValidationError as exc:
+            fail("; ".join(e["msg"] for e in exc.errors()))
+    else:
+        new = existing.model_copy(update={"state": CycleState.open, "name": name or existing.name})
+    run(lambda: session.save_cycle(new))
+    click.echo(f"Cycle {new.id} is open ({new.start} → {new.end}).")
+
+
+@cycle.command("close", context_settings=CONTEXT)
+@click.argument("cycle_id")
+@pass_ctx
+def cycle_close(c: Ctx, cycle_id: str) -> None:
+    """Close a cycle: no new reviews start in it.
+
+    \b
+    Example:
+      kpireview cycle close 2026-h2
+    """
+    session = run(c.session)
+    existing = run(lambda: c.store.cycle(cycle_id))
+    run(lambda: session.save_cycle(existing.model_copy(update={"state": CycleState.closed})))
+    click.echo(f"Cycle {cycle_id} is closed.")
+
+
+# --- reviews ---------------------------------------------------------------
+
+
+@main.group(context_settings=CONTEXT)
+def review() -> None:
+    """Reviews: start them and list them."""
+
+
+@review.command("start", context_settings=CONTEXT)
+@click.option("--cycle", "cycle_id", required=True)
+@click.option("--person", "person_id", help="Person id.")
+@click.option("--all", "all_people", is_flag=True, help="Everyone with a manager and no review yet.")
+@pass_ctx
+def review_start(c: Ctx, cycle_id: str, person_id: str | None, all_people: bool) -> None:
+    """Start a review from the person's role template (a frozen copy).
+
+    \b
+    Examples:
+      kpireview review start --cycle 2026-h2 --person alex
+      kpireview review start --cycle 2026-h2 --all
+    """
+    session = run(c.session)
+    if bool(person_id) == all_people:
+        fail("give either --person ID or --all")
+    if person_id:
+        rid = run(lambda: session.start_review(cycle_id, person_id))
+        click.echo(f"Started {rid}.")
+        return
+    from .store import review_id_for
+
+    candidates = [
+        p for p in run(c.store.people)
+        if p.active and p.manager and not c.store.review_exists(review_id_for(cycle_id, p.id))
+    ]
+    started, skipped = 0, []
+    with click.progressbar(candidates, label="Starting reviews", file=sys.stderr) as bar:
+        for p in bar:
+            try:
+                session.start_review(cycle_id, p.id)
+                started += 1
+            except EXPECTED as exc:
+                skipped.append(f"{p.id}: {exc}")
+    for line in skipped:
+        click.echo(f"skipped {line}", err=True)
+    click.echo(f"Started {started} review(s) in {cycle_id}; {len(skipped)} skipped.")
+
+
+@review.command("list", context_settings=CONTEXT)
+@click.option("--cycle", "cycle_id", default=None)
+@pass_ctx
+def review_list(c: Ctx, cycle_id: str | None) -> None:
+    """List the reviews you can see, with state, progress and score.
+
+    \b
+    Example:
+      kpireview review list --cycle 2026-h2
+    """
+    session = run(c.session)
+    groups = run(session.summaries)
+    seen: set[str] = set()
+    for group in ("mine", "team", "line", "all"):
+        for s in groups[group]:
+            if s["review_id"] in seen or (cycle_id and s["cycle_id"] != cycle_id):
+                continue
+            seen.add(s["review_id"])
+            score = s["overall"] or "—"
+            click.echo(f"{s['review_id']:28} {s['state']:19} {s['done']:3}/{s['total']:<3} "
+                       f"{score:>5}  {s['person_name']} ({s['role_title']})")
+
+
+from .cli_transfer import register as _register_transfer  # noqa: E402
+
+_register_transfer(main)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,456 @@
+"""The domain model: pydantic v2 models with no I/O.
+
+Weights and numbers are `Decimal`; every model forbids unknown keys and
+validates on assignment. Derived numbers (achievement, scores) are never
+stored here: `tui.scoring` computes them from these models.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+HUNDRED = Decimal(100)
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+UNITS = ("%", "count", "days", "hours", "minutes", "currency", "score", "ratio")
+NON_NEGATIVE_UNITS = frozenset({"count", "days", "hours", "minutes", "currency", "ratio"})
+DEFAULT_LABELS = [
+    "Unsatisfactory",
+    "Needs improvement",
+    "Meets expectations",
+    "Exceeds expectations",
+    "Outstanding",
+]
+
+
+def _check_id(value: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid id (use lowercase letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit, at most 64 characters)"
+        )
+    return value
+
+
+def _check_weight(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("weight must be a finite number")
+    if value < 0:
+        raise ValueError(f"weight {value} is negative")
+    if value > 100:
+        raise ValueError(f"weight {value} is above 100")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"weight {value} has more than 2 decimals")
+    return value
+
+
+def _check_finite(value: Decimal | None) -> Decimal | None:
+    if value is not None:
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite number")
+        if abs(value) >= Decimal("1e15"):
+            raise ValueError(f"{value} is too large (at most 15 digits before the point)")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Weight = Annotated[Decimal, AfterValidator(_check_weight)]
+Number = Annotated[Decimal, AfterValidator(_check_finite)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Kind(str, Enum):
+    numeric = "numeric"
+    rating = "rating"
+
+
+class Direction(str, Enum):
+    higher = "higher"
+    lower = "lower"
+
+
+class State(str, Enum):
+    planning = "planning"
+    self_assessment = "self_assessment"
+    manager_assessment = "manager_assessment"
+    joint_review = "joint_review"
+    signed_off = "signed_off"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+STATE_ORDER = list(State)
+
+
+class CycleState(str, Enum):
+    planning = "planning"
+    open = "open"
+    closed = "closed"
+
+
+class ActionStatus(str, Enum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+
+class SignRole(str, Enum):
+    employee = "employee"
+    manager = "manager"
+
+
+# --- role templates -------------------------------------------------------
+
+
+class RatingScale(Model):
+    min: int = 1
+    max: int = 5
+    labels: list[str] = Field(default_factory=lambda: list(DEFAULT_LABELS))
+
+    @model_validator(mode="after")
+    def _check(self) -> RatingScale:
+        if self.min >= self.max:
+            raise ValueError(f"scale min {self.min} must be below max {self.max}")
+        if self.max - self.min > 100:
+            raise ValueError("scale has more than 101 points")
+        if len(self.labels) != self.max - self.min + 1:
+            raise ValueError(
+                f"scale {self.min}..{self.max} needs {self.max - self.min + 1} labels, "
+                f"got {len(self.labels)}"
+            )
+        return self
+
+    def label(self, rating: int) -> str:
+        return self.labels[rating - self.min]
+
+    def contains(self, rating: int) -> bool:
+        return self.min <= rating <= self.max
+
+
+class Band(Model):
+    below: Number | None = None
+    rating: int
+
+
+def default_bands() -> list[Band]:
+    return [
+        Band(below=Decimal(70), rating=1),
+        Band(below=Decimal(90), rating=2),
+        Band(below=Decimal(105), rating=3),
+        Band(below=Decimal(120), rating=4),
+        Band(rating=5),
+    ]
+
+
+def check_bands(bands: list[Band], scale: RatingScale) -> None:
+    """Raise ValueError unless the bands rise strictly and span the scale."""
+    if not bands:
+        raise ValueError("bands: at least one band is needed")
+    for i, band in enumerate(bands):
+        if not scale.contains(band.rating):
+            raise ValueError(f"bands[{i}]: rating {band.rating} is off the scale {scale.min}..{scale.max}")
+        last = i == len(bands) - 1
+        if last and band.below is not None:
+            raise ValueError(f"bands[{i}]: the last band must have no 'below' (it takes everything above)")
+        if not last and band.below is None:
+            raise ValueError(f"bands[{i}]: every band but the last needs 'below'")
+        if i:
+            prev = bands[i - 1]
+            if band.rating <= prev.rating:
+                raise ValueError(f"bands[{i}]: ratings must increase ({prev.rating} then {band.rating})")
+            if band.below is not None and prev.below is not None and band.below <= prev.below:
+                raise ValueError(f"bands[{i}]: 'below' must increase ({prev.below} then {band.below})")
+    if bands[0].rating != scale.min or bands[-1].rating != scale.max:
+        raise ValueError(
+            f"bands must cover the scale: first rating {bands[0].rating} should be {scale.min}, "
+            f"last rating {bands[-1].rating} should be {scale.max}"
+        )
+
+
+class KPIDef(Model):
+    id: Id
+    name: str = Field(min_length=1)
+    kind: Kind = Kind.numeric
+    unit: str | None = None
+    direction: Direction | None = None
+    target: Number | None = None
+    weight: Weight
+    measurement: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> KPIDef:
+        if self.unit is not None and self.unit not in UNITS:
+            raise ValueError(f"unit {self.unit!r} is not one of {', '.join(UNITS)}")
+        if self.kind is Kind.numeric:
+            if self.unit is None:
+                raise ValueError("a numeric KPI needs a unit")
+            if self.direction is None:
+                raise ValueError("a numeric KPI needs a direction ('higher' or 'lower')")
+            if self.target is not None and self.target < 0 and self.unit in NON_NEGATIVE_UNITS:
+                raise ValueError(f"target {self.target} is negative for unit {self.unit}")
+        elif self.direction is not None or self.target is not None:
+            raise ValueError(
+                "a rating KPI is judged on the rating scale; it takes no direction or target"
+            )
+        return self
+
+
+class KRADef(Model):
+    id: Id
+    title: str = Field(min_length=1)
+    statement: str = ""
+    description: str = ""
+    weight: Weight
+    kpis: list[KPIDef] = Field(min_length=1)
+
+
+class RoleTemplate(Model):
+    schema_: Literal["kpireview.role-template"] = Field(
+        default="kpireview.role-template", alias="schema"
+    )
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1)
+    id: Id
+    title: str = Field(min_length=1)
+    version: int = Field(default=1, ge=1)
+    description: str = ""
+    achievement_cap: Number = Decimal(150)
+    scale: RatingScale = Field(default_factory=RatingScale)
+    bands: list[Band] = Field(default_factory=default_bands)
+    kras: list[KRADef] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> RoleTemplate:
+        if self.schema_version > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {self.schema_version} is newer than this program knows "
+                f"({SCHEMA_VERSION}); upgrade kpireview"
+            )
+        if self.achievement_cap <= 0:
+            raise ValueError("achievement_cap must be above 0")
+        check_bands(self.bands, self.scale)
+        check_structure(self.kras)
+        return self
+
+
+def weight_problems(kras: list[KRADef] | list[ReviewKRA]) -> list[str]:
+    """Every way the weights fail the exactly-100 rule, one message each."""
+    problems = []
+    total = sum((k.weight for k in kras), Decimal(0))
+    if total != HUNDRED:
+        problems.append(
+            f"KRA weights sum to {total}, not 100 ({' + '.join(str(k.weight) for k in kras)})"
+        )
+    for kra in kras:
+        sub = sum((p.weight for p in kra.kpis), Decimal(0))
+        if sub != HUNDRED:
+            problems.append(
+                f"KRA {kra.id!r}: KPI weights sum to {sub}, not 100 "
+                f"({' + '.join(str(p.weight) for p in kra.kpis)})"
+            )
+    return problems
+
+
+def check_structure(kras: list[KRADef] | list[ReviewKRA]) -> None:
+    seen_kra: set[str] = set()
+    seen_kpi: set[str] = set()
+    for kra in kras:
+        if kra.id in seen_kra:
+            raise ValueError(f"duplicate KRA id {kra.id!r}")
+        seen_kra.add(kra.id)
+        for kpi in kra.kpis:
+            if kpi.id in seen_kpi:
+                raise ValueError(f"duplicate KPI id {kpi.id!r} (in KRA {kra.id!r})")
+            seen_kpi.add(kpi.id)
+    problems = weight_problems(kras)
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+# --- people and cycles ----------------------------------------------------
+
+
+class Person(Model):
+    schema_version: int = SCHEMA_VERSION
+    id: Id
+    name: str = Field(min_length=1)
+    login: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._@-]{1,64}$")
+    email: str = ""
+    manager: str | None = None
+    role: str
+    active: bool = True
+
+
+class Cycle(Model):
+    schema_version: int = SCHEMA_VERSION
+    id: Id
+    name: str = Field(min_length=1)
+    start: date
+    end: date
+    state: CycleState = CycleState.planning
+
+    @model_validator(mode="after")
+    def _check(self) -> Cycle:
+        if self.end < self.start:
+            raise ValueError(f"cycle ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+# --- reviews --------------------------------------------------------------
+
+
+class Comment(Model):
+    author: str
+    at: datetime
+    text: str
+
+
+class ReviewKPI(KPIDef):
+    """A KPI frozen into a review: its definition plus this person's entry."""
+
+    actual: Number | None = None
+    self_rating: int | None = None
+    manager_rating: int | None = None
+    agreed_rating: int | None = None
+    rating_reason: str = ""
+    na: bool = False
+    na_reason: str = ""
+    comments: list[Comment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_actual(self) -> ReviewKPI:
+        if (
+            self.actual is not None
+            and self.actual < 0
+            and self.unit in NON_NEGATIVE_UNITS
+        ):
+            raise ValueError(f"actual {self.actual} is negative for unit {self.unit}")
+        return self
+
+    @property
+    def agreed(self) -> int | None:
+        """The final rating: the agreed one, else the manager's."""
+        return self.agreed_rating if self.agreed_rating is not None else self.manager_rating
+
+
+class ReviewKRA(Model):
+    id: Id
+    title: str
+    statement: str = ""
+    description: str = ""
+    weight: Weight
+    kpis: list[ReviewKPI] = Field(min_length=1)
+
+
+class Action(Model):
+    id: str
+    text: str = Field(min_length=1)
+    kra_id: str | None = None
+    kpi_id: str | None = None
+    owner: str
+    due: date | None = None
+    success_measure: str = ""
+    status: ActionStatus = ActionStatus.open
+    created_by: str
+    created_at: datetime
+
+
+class SignOff(Model):
+    person_id: str
+    role: SignRole
+    at: datetime
+    revision: int
+
+
+class Review(Model):
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    cycle_id: str
+    person_id: str
+    person_name: str
+    person_login: str = ""
+    reviewer_id: str
+    reviewer_name: str = ""
+    role_id: str
+    role_title: str
+    role_version: int
+    state: State = State.planning
+    scale: RatingScale
+    bands: list[Band]
+    achievement_cap: Number = Decimal(150)
+    kras: list[ReviewKRA]
+    actions: list[Action] = Field(default_factory=list)
+    signoffs: list[SignOff] = Field(default_factory=list)
+    revision: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    @model_validator(mode="after")
+    def _check(self) -> Review:
+        if self.schema_version > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {self.schema_version} is newer than this program knows "
+                f"({SCHEMA_VERSION}); upgrade kpireview"
+            )
+        check_bands(self.bands, self.scale)
+        check_structure(self.kras)
+        for kpi in self.all_kpis():
+            for field in ("self_rating", "manager_rating", "agreed_rating"):
+                value = getattr(kpi, field)
+                if value is not None and not self.scale.contains(value):
+                    raise ValueError(
+                        f"KPI {kpi.id!r}: {field} {value} is off the scale "
+                        f"{self.scale.min}..{self.scale.max}"
+                    )
+        return self
+
+    def kpi(self, kpi_id: str) -> ReviewKPI:
+        for kra in self.kras:
+            for kpi in kra.kpis:
+                if kpi.id == kpi_id:
+                    return kpi
+        raise KeyError(f"review {self.id} has no KPI {kpi_id!r}")
+
+    def kra(self, kra_id: str) -> ReviewKRA:
+        for kra in self.kras:
+            if kra.id == kra_id:
+                return kra
+        raise KeyError(f"review {self.id} has no KRA {kra_id!r}")
+
+    def kra_of(self, kpi_id: str) -> ReviewKRA:
+        for kra in self.kras:
+            if any(k.id == kpi_id for k in kra.kpis):
+                return kra
+        raise KeyError(f"review {self.id} has no KPI {kpi_id!r}")
+
+    def all_kpis(self) -> list[ReviewKPI]:
+        return [kpi for kra in self.kras for kpi in kra.kpis]
+
+    def valid_signoffs(self) -> list[SignOff]:
+        return [s for s in self.signoffs if s.revision == self.revision]
+
+
+class HistoryEntry(Model):
+    schema_version: int = SCHEMA_VERSION
+    seq: int
+    at: datetime
+    who: str
+    action: str  # set, state, sign, reopen, export, import, action, start
+    field: str = ""
+    old: str | None = None
+    new: str | None = None
+    note: str = ""
+    revision: int = 0

@@ -1,0 +1,178 @@
+"""Role templates: TOML files -> validated `RoleTemplate` models, plus the SMART check."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import Kind, RoleTemplate
+
+
+class TemplateError(Exception):
+    """A template that cannot be used; `problems` holds one line per fault."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+@dataclass
+class CheckResult:
+    source: str
+    template: RoleTemplate | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def describe_validation_error(exc: ValidationError, data: Any) -> list[str]:
+    """Turn pydantic errors into lines that name the KRA/KPI id, not list indexes."""
+    lines = []
+    for err in exc.errors():
+        where = locate(err["loc"], data)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{where}: {msg}" if where else msg)
+    return lines
+
+
+def locate(loc: tuple[Any, ...], data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        if key in ("kras", "kpis") and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            idx = loc[i + 1]
+            item = node.get(key, [])[idx] if isinstance(node, dict) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            label = "KRA" if key == "kras" else "KPI"
+            parts.append(f"{label} {ident!r}" if ident else f"{label} #{idx + 1}")
+            node = item
+            i += 2
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else None
+        i += 1
+    return " · ".join(parts)
+
+
+def parse_text(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(source, [f"not valid TOML: {exc}"]) from None
+
+
+NUMBER_KEYS = {"weight", "target", "below", "achievement_cap", "min", "max", "rating", "version",
+               "schema_version"}
+
+
+def quoted_numbers(node: Any, path: str = "") -> list[str]:
+    """Numbers written as strings ("100"): TOML has numbers, so this is a mistake."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else key
+            if key in NUMBER_KEYS and isinstance(value, str):
+                found.append(f"{here}: {value!r} is a string; write the number without quotes")
+            else:
+                found += quoted_numbers(value, here)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            ident = item.get("id") if isinstance(item, dict) else None
+            found += quoted_numbers(item, f"{path}[{ident or i + 1}]")
+    return found
+
+
+def template_from_data(data: dict[str, Any], source: str) -> RoleTemplate:
+    quoted = quoted_numbers(data)
+    if quoted:
+        raise TemplateError(source, quoted)
+    try:
+        return RoleTemplate.model_validate(data)
+    except ValidationError as exc:
+        raise TemplateError(source, describe_validation_error(exc, data)) from None
+
+
+def load_template(path: Path) -> RoleTemplate:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(str(path), [f"cannot read: {exc}"]) from None
+    return template_from_data(parse_text(text, str(path)), str(path))
+
+
+VAGUE = re.compile(
+    r"^\s*(improve|enhance|ensure|maintain|support|foster|strengthen|build|develop|"
+    r"promote|encourage|understand|be|work)\b",
+    re.IGNORECASE,
+)
+MEASURABLE = re.compile(
+    r"%|\d|\b(number|count|percentage|percent|rate|ratio|score|time|days|hours|revenue|value|"
+    r"nps|frequency|achievement|average|total|compliance|feedback|level|share|index|"
+    r"identification|comparison|completed|sessions)\b",
+    re.IGNORECASE,
+)
+
+
+def smart_warnings(template: RoleTemplate) -> list[str]:
+    """The source sheet's rule that KPIs must be SMART, as warnings."""
+    warnings = []
+    for kra in template.kras:
+        for kpi in kra.kpis:
+            where = f"KRA {kra.id!r} · KPI {kpi.id!r}"
+            if kpi.kind is Kind.numeric and kpi.target is None:
+                warnings.append(f"{where}: no target (not Specific/Time-bound)")
+            if not kpi.measurement.strip():
+                warnings.append(f"{where}: no note on how it is measured (not Measurable)")
+            if VAGUE.match(kpi.name) and not MEASURABLE.search(kpi.name):
+                warnings.append(
+                    f"{where}: name {kpi.name!r} is not measurable; say what is counted or scored"
+                )
+    return warnings
+
+
+def check_file(path: Path) -> CheckResult:
+    result = CheckResult(str(path))
+    try:
+        template = load_template(path)
+    except TemplateError as exc:
+        result.errors = exc.problems
+        return result
+    result.template = template
+    result.warnings = smart_warnings(template)
+    return result
+
+
+def shipped_template_files() -> list[Path]:
+    root = resources.files("role_templates")
+    return sorted(
+        Path(str(entry)) for entry in root.iterdir() if entry.name.endswith(".toml")
+    )
+
+
+def template_files(extra_dir: Path | None = None) -> list[Path]:
+    files = shipped_template_files()
+    if extra_dir is not None and extra_dir.is_dir():
+        files += sorted(extra_dir.glob("*.toml"))
+    return files
+
+
+def load_all(extra_dir: Path | None = None) -> dict[str, RoleTemplate]:
+    """Every template by id; a data-directory template overrides a shipped one."""
+    templates: dict[str, RoleTemplate] = {}
+    for path in template_files(extra_dir):
+        template = load_template(path)
+        templates[template.id] = template
+    return templates

@@ -1,0 +1,422 @@
+"""The review workflow of DESIGN.md §4 as pure operations on a `Review`.
+
+Each operation changes the review in place and returns the history entries
+that describe the change. Nothing here does I/O or checks *who* may act: the
+caller (`tui.access`) decides that first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .models import (
+    NON_NEGATIVE_UNITS,
+    Action,
+    ActionStatus,
+    Comment,
+    Cycle,
+    HistoryEntry,
+    Kind,
+    Person,
+    Review,
+    ReviewKPI,
+    ReviewKRA,
+    RoleTemplate,
+    SignOff,
+    SignRole,
+    State,
+    check_structure,
+    weight_problems,
+)
+from .scoring import missing_for_signoff
+
+NEXT_STATE = {
+    State.planning: State.self_assessment,
+    State.self_assessment: State.manager_assessment,
+    State.manager_assessment: State.joint_review,
+}
+KPI_FIELDS = (
+    "target", "actual", "self_rating", "manager_rating", "agreed_rating",
+    "rating_reason", "na", "na_reason",
+)
+
+
+class WorkflowError(Exception):
+    """The change does not fit the review as it is now; nothing was changed."""
+
+
+class Conflict(WorkflowError):
+    """Someone else changed the same field since it was read.
+
+    `current` is what is stored now, `yours` what this person tried to save.
+    """
+
+    def __init__(self, field: str, current: Any, yours: Any, who: str = ""):
+        self.field = field
+        self.current = current
+        self.yours = yours
+        self.who = who
+        by = f" by {who}" if who else ""
+        super().__init__(
+            f"{field} was changed{by} while you were editing: it is now {show(current)}, "
+            f"you entered {show(yours)}. Choose which to keep."
+        )
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def entry(who: str, at: datetime, action: str, field: str = "", old: Any = None,
+          new: Any = None, note: str = "", revision: int = 0) -> HistoryEntry:
+    return HistoryEntry(
+        seq=0, at=at, who=who, action=action, field=field,
+        old=None if old is None else str(old), new=None if new is None else str(new),
+        note=note, revision=revision,
+    )
+
+
+# --- starting a review -------------------------------------------------------
+
+
+def start_review(template: RoleTemplate, person: Person, reviewer: Person, cycle: Cycle,
+                 who: str, at: datetime) -> tuple[Review, list[HistoryEntry]]:
+    """A review with its own frozen copy of the template's KRAs and KPIs."""
+    kras = [
+        ReviewKRA(
+            id=kra.id, title=kra.title, statement=kra.statement, description=kra.description,
+            weight=kra.weight,
+            kpis=[ReviewKPI(**kpi.model_dump()) for kpi in kra.kpis],
+        )
+        for kra in template.kras
+    ]
+    review = Review(
+        id=f"{cycle.id}/{person.id}", cycle_id=cycle.id, person_id=person.id,
+        person_name=person.name, person_login=person.login, reviewer_id=reviewer.id,
+        reviewer_name=reviewer.name, role_id=template.id, role_title=template.title,
+        role_version=template.version, scale=template.scale.model_copy(deep=True),
+        bands=[b.model_copy() for b in template.bands], achievement_cap=template.achievement_cap,
+        kras=kras, created_at=at, updated_at=at,
+    )
+    note = f"started from template {template.id} v{template.version}; reviewer {reviewer.id}"
+    return review, [entry(who, at, "start", note=note)]
+
+
+# --- values ------------------------------------------------------------------
+
+
+def parse_number(text: str | Decimal | int | float | None, kpi: ReviewKPI, what: str) -> Decimal | None:
+    """A number typed for a KPI, or a clear error that says what is accepted."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if isinstance(text, float):
+        text = repr(text)
+    try:
+        value = Decimal(str(text).strip().replace("_", ""))
+    except InvalidOperation:
+        raise WorkflowError(f"{what} {str(text)!r} is not a number") from None
+    if not value.is_finite():
+        raise WorkflowError(f"{what} {str(text)!r} is not a finite number")
+    if abs(value) >= Decimal("1e15"):
+        raise WorkflowError(f"{what} {str(text)!r} is too large (at most 15 digits)")
+    if value != value.quantize(Decimal("0.0001")):
+        raise WorkflowError(f"{what} {str(text)!r} has more than 4 decimals")
+    if value < 0 and kpi.unit in NON_NEGATIVE_UNITS:
+        raise WorkflowError(f"{what} {value} cannot be negative for a KPI counted in {kpi.unit}")
+    return value
+
+
+def parse_rating(value: Any, review: Review, what: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        rating = int(str(value).strip())
+        if str(rating) != str(value).strip().lstrip("+"):
+            raise ValueError
+    except ValueError:
+        raise WorkflowError(
+            f"{what} {str(value)!r} is not a whole number on the scale "
+            f"{review.scale.min}..{review.scale.max}"
+        ) from None
+    if not review.scale.contains(rating):
+        raise WorkflowError(
+            f"{what} {rating} is off the scale {review.scale.min}..{review.scale.max}"
+        )
+    return rating
+
+
+def normalise(review: Review, kpi: ReviewKPI, field: str, value: Any) -> Any:
+    what = field.replace("_", " ")
+    if field in ("target", "actual"):
+        if kpi.kind is Kind.rating and value not in (None, ""):
+            raise WorkflowError(f"KPI {kpi.id} is rated by judgement; it has no {field}")
+        return parse_number(value, kpi, what)
+    if field.endswith("_rating"):
+        return parse_rating(value, review, what)
+    if field == "na":
+        if not isinstance(value, bool):
+            raise WorkflowError("N/A must be yes or no")
+        return value
+    if field in ("rating_reason", "na_reason"):
+        return "" if value is None else str(value)
+    raise WorkflowError(f"{field!r} is not a KPI field")
+
+
+def same(a: Any, b: Any) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False
+    return a == b
+
+
+# --- edits -------------------------------------------------------------------
+
+
+def set_kpi_field(review: Review, kpi_id: str, field: str, value: Any, who: str,
+                  at: datetime, expected: Any = ..., note: str = "") -> list[HistoryEntry]:
+    """Set one field of one KPI. With `expected`, refuse if it changed meanwhile."""
+    kpi = find_kpi(review, kpi_id)
+    new = normalise(review, kpi, field, value)
+    old = getattr(kpi, field)
+    if expected is not ... and not same(old, expected):
+        raise Conflict(f"KPI {kpi_id} {field}", old, new)
+    if same(old, new):
+        return []
+    setattr(kpi, field, new)
+    if field == "na" and not new:
+        kpi.na_reason = ""
+    review.revision += 1
+    return [entry(who, at, "set", f"{kpi_id}.{field}", old, new, note=note, revision=review.revision)]
+
+
+def set_comment(review: Review, kpi_id: str, author: str, text: str, at: datetime,
+                expected: Any = ...) -> list[HistoryEntry]:
+    """Each person has one comment per KPI; saving replaces it, empty removes it."""
+    kpi = find_kpi(review, kpi_id)
+    mine = next((c for c in kpi.comments if c.author == author), None)
+    old = mine.text if mine else ""
+    if expected is not ... and old != (expected or ""):
+        raise Conflict(f"KPI {kpi_id} comment", old, text)
+    if old == text:
+        return []
+    kpi.comments = [c for c in kpi.comments if c.author != author]
+    if text:
+        kpi.comments.append(Comment(author=author, at=at, text=text))
+    review.revision += 1
+    return [entry(author, at, "set", f"{kpi_id}.comment.{author}", old or None, text or None,
+                  revision=review.revision)]
+
+
+def set_weights(review: Review, kra_weights: dict[str, Any], kpi_weights: dict[str, Any],
+                targets: dict[str, Any], who: str, at: datetime) -> list[HistoryEntry]:
+    """Planning: set this person's weights and targets together, checked as a whole."""
+    entries: list[HistoryEntry] = []
+    trial = review.model_copy(deep=True)
+    for kra_id, value in kra_weights.items():
+        trial_kra = find_kra(trial, kra_id)
+        trial_kra.weight = parse_weight(value, f"KRA {kra_id} weight")
+    for kpi_id, value in kpi_weights.items():
+        find_kpi(trial, kpi_id).weight = parse_weight(value, f"KPI {kpi_id} weight")
+    for kpi_id, value in targets.items():
+        kpi = find_kpi(trial, kpi_id)
+        kpi.target = normalise(trial, kpi, "target", value)
+    problems = weight_problems(trial.kras)
+    if problems:
+        raise WorkflowError("; ".join(problems))
+    for kra, new_kra in zip(review.kras, trial.kras):
+        if kra.weight != new_kra.weight:
+            entries.append(entry(who, at, "set", f"{kra.id}.weight", kra.weight, new_kra.weight))
+            kra.weight = new_kra.weight
+        for kpi, new_kpi in zip(kra.kpis, new_kra.kpis):
+            for field in ("weight", "target"):
+                if getattr(kpi, field) != getattr(new_kpi, field):
+                    entries.append(entry(who, at, "set", f"{kpi.id}.{field}",
+                                         getattr(kpi, field), getattr(new_kpi, field)))
+                    setattr(kpi, field, getattr(new_kpi, field))
+    if entries:
+        review.revision += 1
+        for e in entries:
+            e.revision = review.revision
+    check_structure(review.kras)
+    return entries
+
+
+def parse_weight(value: Any, what: str) -> Decimal:
+    try:
+        weight = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise WorkflowError(f"{what} {str(value)!r} is not a number") from None
+    if not weight.is_finite() or weight < 0:
+        raise WorkflowError(f"{what} {value} must be a number ≥ 0")
+    if weight != weight.quantize(Decimal("0.01")):
+        raise WorkflowError(f"{what} {value} has more than 2 decimals")
+    return weight
+
+
+# --- actions -----------------------------------------------------------------
+
+
+def parse_due(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise WorkflowError(f"due date {str(value)!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def add_action(review: Review, who: str, at: datetime, text: str, owner: str,
+               kra_id: str | None = None, kpi_id: str | None = None, due: Any = None,
+               success_measure: str = "") -> tuple[Action, list[HistoryEntry]]:
+    if not text.strip():
+        raise WorkflowError("an improvement action needs a text")
+    if kpi_id:
+        kra_id = review.kra_of(kpi_id).id
+    if kra_id:
+        find_kra(review, kra_id)
+    if owner not in (review.person_id, review.reviewer_id):
+        raise WorkflowError(f"owner {owner!r} must be the employee or the reviewer")
+    number = max((int(a.id.removeprefix("a")) for a in review.actions if a.id[1:].isdigit()), default=0) + 1
+    action = Action(
+        id=f"a{number}", text=text, kra_id=kra_id or None, kpi_id=kpi_id or None, owner=owner,
+        due=parse_due(due), success_measure=success_measure, created_by=who, created_at=at,
+    )
+    review.actions.append(action)
+    review.revision += 1
+    return action, [entry(who, at, "action", f"action.{action.id}", None, text, revision=review.revision)]
+
+
+ACTION_FIELDS = ("text", "kra_id", "kpi_id", "owner", "due", "success_measure", "status")
+
+
+def update_action(review: Review, action_id: str, changes: dict[str, Any], who: str,
+                  at: datetime, expected: dict[str, Any] | None = None) -> list[HistoryEntry]:
+    action = next((a for a in review.actions if a.id == action_id), None)
+    if action is None:
+        raise WorkflowError(f"review {review.id} has no action {action_id!r}")
+    entries = []
+    for field, value in changes.items():
+        if field not in ACTION_FIELDS:
+            raise WorkflowError(f"{field!r} is not a field of an action")
+        if field == "due":
+            value = parse_due(value)
+        elif field == "status":
+            try:
+                value = ActionStatus(value)
+            except ValueError:
+                raise WorkflowError(
+                    f"status {value!r} is not one of {', '.join(s.value for s in ActionStatus)}"
+                ) from None
+        elif field == "text" and not str(value).strip():
+            raise WorkflowError("an improvement action needs a text")
+        elif field == "owner" and value not in (review.person_id, review.reviewer_id):
+            raise WorkflowError(f"owner {value!r} must be the employee or the reviewer")
+        elif field == "kpi_id" and value:
+            review.kra_of(value)
+        old = getattr(action, field)
+        if expected and field in expected and not same(show_raw(old), show_raw(expected[field])):
+            raise Conflict(f"action {action_id} {field}", old, value)
+        if show_raw(old) == show_raw(value):
+            continue
+        setattr(action, field, value)
+        entries.append(entry(who, at, "action", f"action.{action_id}.{field}",
+                             show_raw(old), show_raw(value)))
+    if entries:
+        review.revision += 1
+        for e in entries:
+            e.revision = review.revision
+    return entries
+
+
+def show_raw(value: Any) -> Any:
+    if isinstance(value, ActionStatus):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# --- state -------------------------------------------------------------------
+
+
+def advance(review: Review, who: str, at: datetime) -> list[HistoryEntry]:
+    if review.state not in NEXT_STATE:
+        if review.state is State.joint_review:
+            raise WorkflowError("a joint review ends when both the employee and the manager sign")
+        raise WorkflowError("the review is signed off; an HR admin can reopen it with a reason")
+    if review.state is State.planning:
+        missing = [
+            k.id for k in review.all_kpis()
+            if k.kind is Kind.numeric and not k.na and k.target is None
+        ]
+        if missing:
+            raise WorkflowError(f"set a target (or N/A) for: {', '.join(missing)}")
+    old = review.state
+    review.state = NEXT_STATE[old]
+    review.revision += 1
+    return [entry(who, at, "state", "state", old.value, review.state.value, revision=review.revision)]
+
+
+def sign(review: Review, person_id: str, role: SignRole, seen_revision: int,
+         at: datetime) -> list[HistoryEntry]:
+    if review.state is not State.joint_review:
+        raise WorkflowError(f"a review is signed in joint review, not in {review.state.label}")
+    if seen_revision != review.revision:
+        raise WorkflowError(
+            f"the review changed since you looked at it (revision {seen_revision} → "
+            f"{review.revision}); look at it again, then sign"
+        )
+    missing = missing_for_signoff(review)
+    if missing:
+        raise WorkflowError(
+            f"{len(missing)} thing(s) missing before sign-off, first: {missing[0]}"
+        )
+    review.signoffs = [s for s in review.signoffs if s.role is not role]
+    review.signoffs.append(SignOff(person_id=person_id, role=role, at=at, revision=review.revision))
+    entries = [entry(person_id, at, "sign", "signoff", None, role.value,
+                     note=f"signed revision {review.revision}", revision=review.revision)]
+    if {s.role for s in review.valid_signoffs()} == {SignRole.employee, SignRole.manager}:
+        review.state = State.signed_off
+        entries.append(entry(person_id, at, "state", "state", State.joint_review.value,
+                             State.signed_off.value, note="both signed", revision=review.revision))
+    return entries
+
+
+def reopen(review: Review, who: str, reason: str, at: datetime) -> list[HistoryEntry]:
+    if review.state is not State.signed_off:
+        raise WorkflowError(f"only a signed-off review can be reopened (this one is in {review.state.label})")
+    if not reason.strip():
+        raise WorkflowError("reopening needs a reason")
+    review.state = State.joint_review
+    review.signoffs = []
+    review.revision += 1
+    return [entry(who, at, "reopen", "state", State.signed_off.value, State.joint_review.value,
+                  note=reason, revision=review.revision)]
+
+
+# --- lookups -----------------------------------------------------------------
+
+
+def find_kpi(review: Review, kpi_id: str) -> ReviewKPI:
+    try:
+        return review.kpi(kpi_id)
+    except KeyError as exc:
+        raise WorkflowError(str(exc.args[0])) from None
+
+
+def find_kra(review: Review, kra_id: str) -> ReviewKRA:
+    try:
+        return review.kra(kra_id)
+    except KeyError as exc:
+        raise WorkflowError(str(exc.args[0])) from None
