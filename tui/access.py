@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from .models import Cycle, CycleState, HistoryEntry, Person, Review, SignRole, State
 from .store import NotFound, Store, StoreError, now, review_id_for
-from . import workflow
+from . import live, workflow
 from .workflow import Conflict, WorkflowError
 
 T = TypeVar("T")
@@ -250,8 +250,7 @@ class Session:
 
     def _change(self, review_id: str, check: Callable[[Review, frozenset[str]], None],
                 apply: Callable[[Review], tuple[T, list[HistoryEntry]]]) -> T:
-        """Re-check permissions on the fresh copy under the lock, then apply."""
-        self._visible(review_id)
+        """Check permissions on the fresh copy under the lock, then apply."""
 
         def change(review: Review) -> tuple[T, list[HistoryEntry]]:
             sides = self.sides(review)
@@ -350,6 +349,24 @@ class Session:
         self.store.append_history(
             review_id, [workflow.entry(self.actor, now(), action, note=note)]
         )
+
+    # --- live: changes by others, presence --------------------------------------
+
+    def change_token(self, review_id: str) -> live.Token:
+        """Changes whenever the review is saved by anyone; a stat(), no read."""
+        return live.change_token(self.store, review_id)
+
+    def open_presence(self, review_id: str) -> live.PresenceFile:
+        """Announce that this person has the review open; call .beat() and .leave()."""
+        self._visible(review_id)
+        presence = live.PresenceFile(self.store, review_id, self.login, self.display_name)
+        presence.enter()
+        return presence
+
+    def others_present(self, review_id: str, mine: live.PresenceFile | None = None) -> list[str]:
+        """Names of the other people who have this review open right now."""
+        exclude = mine.path if mine else None
+        return sorted({p.name for p in live.present(self.store, review_id, exclude)})
 
     # --- administration ------------------------------------------------------
 
