@@ -1,0 +1,1009 @@
+"""Reviews <-> TOML documents (the format is described in docs/review-format.md).
+
+Writing:
+
+- `review_document(review, history, cycle, ...)` -> the document as a dict of
+  TOML-ready values (optional values left out, never `None`).
+- `dumps_review(review, history, cycle, ...)` -> the document as TOML text.
+- `export_text(session, review_id)` -> the TOML text of a review as the
+  person at the keyboard may see it (blind-phase fields stay hidden).
+- `export_review(session, review_id, path, force=False) -> Path`: write one
+  review atomically; an existing file is only replaced with `force`.
+- `export_cycle(session, cycle_id, directory, force=False, progress=None)`:
+  every review of a cycle this person can see, one file each
+  (`<cycle>--<person>.toml`).
+
+Every export goes through `tui.access.Session` (view, history) and is
+recorded in the review's history (`action = "export"`, `note = path`).
+
+Reading:
+
+- `parse_review(text, source) -> ReviewFile`: validate one document; the
+  derived numbers in it (scores, achievement, suggested and final ratings)
+  are ignored and recomputed.
+- `read_review_file(path) -> ReviewFile`.
+- `import_reviews(store, paths, login, session=None, replace=False,
+  write=True) -> ImportResult`: validate every file and the data directory
+  first, then write (or, with `write=False`, only check).
+- `recomputed(file) -> list[str]`: the recomputed scores, and where the file's
+  own numbers differ.
+
+Numbers: a `Decimal` is written as a TOML integer when it is whole, as a TOML
+float when that float reads back as exactly the same value, else as a string
+holding the exact decimal. Computed values are rounded half-up to 2 places for
+people to read; they are never read back.
+
+Problems are raised as `ReviewFileError` (one line each: file, place, what is
+wrong) and `ExportError`; nothing is written when either is raised.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .models import (
+    ID_RE,
+    Band,
+    Cycle,
+    CycleState,
+    HistoryEntry,
+    Id,
+    Kind,
+    Number,
+    Person,
+    RatingScale,
+    Review,
+    State,
+)
+from .scoring import fmt, kra_score, overall, round2, suggestion
+from .store import Config, NotFound, Store, StoreError, atomic_write_text, now
+from .workflow import entry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .access import Session
+
+SCHEMA_ID = "kpireview.review"
+FORMAT_VERSION = 1
+HEADER = "# A kpireview review. Format: docs/review-format.md\n"
+
+# Keys written for people to read; import ignores them and recomputes.
+COMPUTED_KRA_KEYS = frozenset({"score", "self_score", "reweighted"})
+COMPUTED_KPI_KEYS = frozenset({"achievement", "achievement_note", "suggested_rating", "final_rating"})
+
+
+class ExportError(ValueError):
+    """An export that cannot be written as asked; nothing was written."""
+
+
+class ReviewFileError(ValueError):
+    """One or more review files that cannot be imported; `problems` has one line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# --- numbers -----------------------------------------------------------------
+
+
+def toml_number(value: Decimal) -> int | float | str:
+    """An exact decimal as the TOML value that reads back as the same number.
+
+    Whole numbers become integers; others a float when the float's shortest
+    text is the same value (33.33, 4.3), else a string of the exact decimal
+    ("12345678901234.5678") so no reader rounds it.
+    """
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) == value:
+        return as_float
+    return str(value)
+
+
+def _shown(value: Decimal | None) -> int | float | str | None:
+    """A computed value rounded half-up to 2 places, for reading only."""
+    return None if value is None else toml_number(round2(value))
+
+
+def _put(table: dict[str, Any], key: str, value: Any) -> None:
+    """Set `key` unless the value is absent (None, '' or an empty list)."""
+    if value is None or value == "" or value == []:
+        return
+    if isinstance(value, Decimal):
+        value = toml_number(value)
+    table[key] = value
+
+
+# --- writing ----------------------------------------------------------------
+
+
+def review_document(
+    review: Review,
+    history: Iterable[HistoryEntry],
+    cycle: Cycle,
+    *,
+    manager: Person | None = None,
+    exported_at: datetime | None = None,
+    exported_by: str = "",
+    hidden: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One review as a TOML-ready dict; computed values from `tui.scoring`."""
+    doc: dict[str, Any] = {"schema": SCHEMA_ID, "schema_version": FORMAT_VERSION}
+    _put(doc, "exported_at", exported_at)
+    _put(doc, "exported_by", exported_by)
+    _put(doc, "hidden", list(hidden))
+    doc["achievement_cap"] = toml_number(review.achievement_cap)
+    doc["review"] = {
+        "id": review.id,
+        "state": review.state.value,
+        "revision": review.revision,
+        "created_at": review.created_at,
+        "updated_at": review.updated_at,
+    }
+    person: dict[str, Any] = {"id": review.person_id, "name": review.person_name}
+    _put(person, "login", review.person_login)
+    doc["person"] = person
+    mgr: dict[str, Any] = {"id": review.reviewer_id}
+    _put(mgr, "name", review.reviewer_name)
+    if manager is not None and manager.id == review.reviewer_id:
+        _put(mgr, "login", manager.login)
+        _put(mgr, "role", manager.role)
+    doc["manager"] = mgr
+    doc["cycle"] = {
+        "id": cycle.id, "name": cycle.name, "start": cycle.start, "end": cycle.end,
+        "state": cycle.state.value,
+    }
+    doc["role"] = {"id": review.role_id, "title": review.role_title, "version": review.role_version}
+    doc["scale"] = {"min": review.scale.min, "max": review.scale.max,
+                    "labels": list(review.scale.labels)}
+    bands = []
+    for band in review.bands:
+        b: dict[str, Any] = {}
+        _put(b, "below", band.below)
+        b["rating"] = band.rating
+        bands.append(b)
+    doc["bands"] = bands
+
+    agreed = overall(review, "agreed")
+    own = overall(review, "self")
+    scores: dict[str, Any] = {}
+    _put(scores, "overall", _shown(agreed.score))
+    _put(scores, "percent_of_max", _shown(agreed.percent_of_max))
+    _put(scores, "band", agreed.label)
+    _put(scores, "self_assessment", _shown(own.score))
+    scores["complete"] = agreed.complete
+    doc["scores"] = scores
+
+    kras = []
+    for kra in review.kras:
+        k: dict[str, Any] = {"id": kra.id, "title": kra.title}
+        _put(k, "statement", kra.statement)
+        _put(k, "description", kra.description)
+        k["weight"] = toml_number(kra.weight)
+        ks = kra_score(kra, "agreed")
+        _put(k, "score", _shown(ks.score))
+        _put(k, "self_score", _shown(kra_score(kra, "self").score))
+        if ks.reweighted:
+            k["reweighted"] = True
+        k["kpis"] = [_kpi_table(review, kpi) for kpi in kra.kpis]
+        kras.append(k)
+    doc["kras"] = kras
+
+    actions = []
+    for action in review.actions:
+        a: dict[str, Any] = {"id": action.id, "text": action.text}
+        _put(a, "kra_id", action.kra_id)
+        _put(a, "kpi_id", action.kpi_id)
+        a["owner"] = action.owner
+        _put(a, "due", action.due)
+        _put(a, "success_measure", action.success_measure)
+        a["status"] = action.status.value
+        a["created_by"] = action.created_by
+        a["created_at"] = action.created_at
+        actions.append(a)
+    _put(doc, "actions", actions)
+    _put(doc, "signoffs", [
+        {"person_id": s.person_id, "role": s.role.value, "at": s.at, "revision": s.revision}
+        for s in review.signoffs
+    ])
+    entries = []
+    for e in history:
+        h: dict[str, Any] = {"at": e.at, "who": e.who, "action": e.action}
+        _put(h, "field", e.field)
+        _put(h, "old", e.old)
+        _put(h, "new", e.new)
+        _put(h, "note", e.note)
+        if e.revision:
+            h["revision"] = e.revision
+        entries.append(h)
+    _put(doc, "history", entries)
+    return doc
+
+
+def _kpi_table(review: Review, kpi: Any) -> dict[str, Any]:
+    p: dict[str, Any] = {"id": kpi.id, "name": kpi.name, "kind": kpi.kind.value}
+    _put(p, "unit", kpi.unit)
+    _put(p, "direction", kpi.direction.value if kpi.direction else None)
+    _put(p, "target", kpi.target)
+    p["weight"] = toml_number(kpi.weight)
+    _put(p, "measurement", kpi.measurement)
+    _put(p, "actual", kpi.actual)
+    if kpi.kind is Kind.numeric and not kpi.na:
+        ach, suggested = suggestion(review, kpi)
+        _put(p, "achievement", _shown(ach.percent))
+        note = f"capped at {fmt(review.achievement_cap)} %" if ach.capped else ach.reason
+        _put(p, "achievement_note", note)
+        _put(p, "suggested_rating", suggested)
+    _put(p, "self_rating", kpi.self_rating)
+    _put(p, "manager_rating", kpi.manager_rating)
+    _put(p, "agreed_rating", kpi.agreed_rating)
+    _put(p, "final_rating", kpi.agreed)
+    _put(p, "rating_reason", kpi.rating_reason)
+    if kpi.na:
+        p["na"] = True
+    _put(p, "na_reason", kpi.na_reason)
+    _put(p, "comments", [{"author": c.author, "at": c.at, "text": c.text} for c in kpi.comments])
+    return p
+
+
+def _is_tables(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _scalars(table: dict[str, Any]) -> str:
+    return tomli_w.dumps(
+        {k: v for k, v in table.items() if not isinstance(v, dict) and not _is_tables(v)}
+    )
+
+
+def _array_table(name: str, item: dict[str, Any]) -> str:
+    text = f"\n[[{name}]]\n{_scalars(item)}"
+    for key, value in item.items():
+        if _is_tables(value):
+            text += "".join(_array_table(f"{name}.{key}", sub) for sub in value)
+    return text
+
+
+def render(doc: dict[str, Any]) -> str:
+    """TOML text with a fixed layout: every list of tables as [[tables]], in order.
+
+    Values are formatted by `tomli_w.dumps`; only the table headers are
+    written here, so the layout does not depend on how long the values are.
+    """
+    parts = [HEADER, _scalars(doc)]
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            parts.append(f"\n[{key}]\n{_scalars(value)}")
+        elif _is_tables(value):
+            parts.extend(_array_table(key, item) for item in value)
+    return "".join(parts)
+
+
+def dumps_review(review: Review, history: Iterable[HistoryEntry], cycle: Cycle,
+                 **kw: Any) -> str:
+    """`review_document(...)` as TOML text (see `render`)."""
+    return render(review_document(review, history, cycle, **kw))
+
+
+# --- exporting through the access layer ---------------------------------------
+
+
+def export_text(session: Session, review_id: str) -> str:
+    """The review as this person may see it, as TOML (blind-phase fields hidden)."""
+    view = session.view(review_id)
+    history = session.history(review_id)
+    review = view.review
+    if not review.person_login:
+        person = session.store.find_person(review.person_id)
+        if person is not None:
+            review = review.model_copy(update={"person_login": person.login})
+    try:
+        cycle = session.store.cycle(review.cycle_id)
+    except NotFound:
+        raise ExportError(
+            f"review {review_id}: its cycle {review.cycle_id!r} is missing from "
+            f"{session.store.root}/cycles.json; run 'kpireview doctor'"
+        ) from None
+    return dumps_review(
+        review, history, cycle, manager=session.store.find_person(review.reviewer_id),
+        exported_at=now(), exported_by=session.login, hidden=view.hidden,
+    )
+
+
+def file_name(cycle_id: str, person_id: str) -> str:
+    """`<cycle>--<person>.toml`; refuses ids that could leave the directory."""
+    for what, ident in (("cycle", cycle_id), ("person", person_id)):
+        if not isinstance(ident, str) or not ID_RE.fullmatch(ident):
+            raise ExportError(
+                f"{what} id {ident!r} cannot be used in a file name (ids are lowercase letters, "
+                "digits, '.', '_' and '-'); run 'kpireview doctor'"
+            )
+    return f"{cycle_id}--{person_id}.toml"
+
+
+def target_in(directory: Path, cycle_id: str, person_id: str) -> Path:
+    """The export file of one review inside `directory`, never outside it."""
+    path = directory / file_name(cycle_id, person_id)
+    if path.resolve().parent != directory.resolve():
+        raise ExportError(f"{path} would land outside {directory}; nothing was written")
+    return path
+
+
+def _refuse_existing(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise ExportError(f"{path} is a directory; give a file name, or -o DIR for a whole cycle")
+    if path.exists() and not force:
+        raise ExportError(f"{path} exists already; add --force to replace it, or pick another name")
+
+
+def export_review(session: Session, review_id: str, path: Path, force: bool = False) -> Path:
+    """Write one review to `path` atomically and record the export in its history."""
+    path = Path(path)
+    _refuse_existing(path, force)
+    text = export_text(session, review_id)
+    atomic_write_text(path, text)
+    session.record(review_id, "export", note=str(path))
+    return path
+
+
+def visible_reviews(session: Session, cycle_id: str) -> list[str]:
+    """Ids of the reviews of a cycle this person can see."""
+    out = []
+    for review_id in session.store.review_ids(cycle_id):
+        try:
+            session.view(review_id)
+        except NotFound:
+            continue
+        out.append(review_id)
+    return out
+
+
+Progress = Callable[..., Any]
+
+
+def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool = False,
+                 progress: Progress | None = None) -> list[Path]:
+    """Every review of a cycle this person can see, one file each, in `directory`.
+
+    All target names are checked before anything is written: without `force`
+    an existing file stops the export and nothing is written.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ExportError(f"{directory} is a file; for a whole cycle give a directory with -o DIR")
+    try:
+        session.store.cycle(cycle_id)
+    except NotFound:
+        known = ", ".join(c.id for c in session.store.cycles()) or "none"
+        raise ExportError(f"no cycle {cycle_id!r} (known cycles: {known})") from None
+    review_ids = visible_reviews(session, cycle_id)
+    if not review_ids:
+        raise ExportError(f"cycle {cycle_id} has no review that you can see; nothing was written")
+    targets = []
+    for review_id in review_ids:
+        _, person_id = review_id.split("/")
+        targets.append((review_id, target_in(directory, cycle_id, person_id)))
+    existing = [str(p) for _, p in targets if p.exists()]
+    if existing and not force:
+        shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
+        raise ExportError(
+            f"{len(existing)} file(s) exist already: {shown}; add --force to replace them, "
+            "or export to an empty directory. Nothing was written."
+        )
+    written = []
+    items: Any = targets
+    if progress is not None:
+        items = progress(targets, label=f"Exporting {cycle_id}")
+    if hasattr(items, "__enter__"):
+        with items as bar:
+            for review_id, path in bar:
+                written.append(export_review(session, review_id, path, force=True))
+    else:
+        for review_id, path in items:
+            written.append(export_review(session, review_id, path, force=True))
+    return written
+
+
+# --- reading ----------------------------------------------------------------
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocMeta(_Doc):
+    id: str | None = None
+    state: State
+    revision: int = Field(default=0, ge=0)
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocPerson(_Doc):
+    id: Id
+    name: str = Field(min_length=1)
+    login: str | None = None
+
+
+class DocManager(_Doc):
+    id: Id
+    name: str = ""
+    login: str | None = None
+    role: str | None = None
+
+
+class DocCycle(_Doc):
+    id: Id
+    name: str = Field(min_length=1)
+    start: date
+    end: date
+    state: CycleState = CycleState.open
+
+
+class DocRole(_Doc):
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    version: int = Field(ge=1)
+
+
+class DocScores(_Doc):
+    """Computed when written; ignored when read."""
+
+    overall: Any = None
+    percent_of_max: Any = None
+    band: Any = None
+    self_assessment: Any = None
+    complete: Any = None
+
+
+class DocHistory(_Doc):
+    at: datetime
+    who: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+    field: str = ""
+    old: str | None = None
+    new: str | None = None
+    note: str = ""
+    revision: int = Field(default=0, ge=0)
+
+
+class ReviewDocument(_Doc):
+    schema_: str = Field(alias="schema")
+    schema_version: int
+    exported_at: datetime | None = None
+    exported_by: str | None = None
+    hidden: list[str] = Field(default_factory=list)
+    achievement_cap: Number
+    review: DocMeta
+    person: DocPerson
+    manager: DocManager
+    cycle: DocCycle
+    role: DocRole
+    scale: RatingScale
+    bands: list[Band]
+    scores: DocScores | None = None
+    kras: list[dict[str, Any]] = Field(min_length=1)
+    actions: list[dict[str, Any]] = Field(default_factory=list)
+    signoffs: list[dict[str, Any]] = Field(default_factory=list)
+    history: list[DocHistory] = Field(default_factory=list)
+
+
+@dataclass
+class ReviewFile:
+    """One validated review document, ready to be written to a data directory."""
+
+    source: str
+    review: Review
+    history: list[HistoryEntry]
+    cycle: Cycle
+    manager_login: str | None
+    manager_role: str | None
+    hidden: list[str]
+    data: dict[str, Any]  # the document as read, for comparing its numbers
+
+    @property
+    def review_id(self) -> str:
+        return self.review.id
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """A pydantic error location in words: KRA/KPI/action ids instead of indexes."""
+    labels = {"kras": "KRA", "kpis": "KPI", "actions": "action", "comments": "comment",
+              "signoffs": "sign-off", "history": "history entry", "bands": "band"}
+    parts: list[str] = []
+    node = data
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        if key in labels and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            idx = loc[i + 1]
+            items = node.get(key) if isinstance(node, dict) else None
+            item = items[idx] if isinstance(items, list) and idx < len(items) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            parts.append(f"{labels[key]} {ident!r}" if isinstance(ident, str)
+                         else f"{labels[key]} #{idx + 1}")
+            node = item
+            i += 2
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else None
+        i += 1
+    return " · ".join(parts)
+
+
+def _describe(exc: ValidationError, data: Any, rename: dict[str, str] | None = None) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if rename and loc and loc[0] in rename:
+            loc = tuple(rename[loc[0]].split(".")) + loc[1:]
+        where = _where(loc, data)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against docs/review-format.md)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        else:
+            value = err.get("input")
+            if isinstance(value, (str, int, Decimal, date)) and not isinstance(value, bool):
+                shown = repr(value) if not isinstance(value, Decimal) else str(value)
+                if len(shown) > 40:
+                    shown = shown[:37] + "..."
+                msg = f"{msg} (found {shown})"
+        lines.append(f"{where}: {msg}" if where else msg)
+    return lines
+
+
+def _naive_datetimes(node: Any, path: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _naive_datetimes(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            ident = value.get("id") if isinstance(value, dict) else None
+            found += _naive_datetimes(value, f"{path}[{ident if isinstance(ident, str) else i + 1}]")
+    elif isinstance(node, datetime) and node.tzinfo is None:
+        found.append(
+            f"{path}: {node.isoformat()} has no UTC offset; write it as e.g. "
+            f"{node.isoformat()}Z (UTC)"
+        )
+    return found
+
+
+_REVIEW_FIELDS = {
+    "person_id": "person.id", "person_name": "person.name", "person_login": "person.login",
+    "reviewer_id": "manager.id", "reviewer_name": "manager.name", "role_id": "role.id",
+    "role_title": "role.title", "role_version": "role.version", "state": "review.state",
+    "revision": "review.revision", "created_at": "review.created_at",
+    "updated_at": "review.updated_at", "cycle_id": "cycle.id",
+}
+
+
+def parse_review(text: str, source: str) -> ReviewFile:
+    """Validate one review document. Raises `ReviewFileError` naming `source` and the place."""
+
+    def fail(lines: list[str]) -> ReviewFileError:
+        return ReviewFileError([f"{source}: {line}" for line in lines])
+
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise fail([f"not valid TOML: {exc}"]) from None
+    schema = data.get("schema")
+    if schema != SCHEMA_ID:
+        found = "no 'schema' key" if schema is None else f"schema = {schema!r}"
+        raise fail([f"schema: expected {SCHEMA_ID!r}, found {found}; "
+                    "is this a review exported by kpireview?"])
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise fail([f"schema_version: expected a whole number from 1, found {version!r}"])
+    if version > FORMAT_VERSION:
+        raise fail([f"schema_version {version} is newer than this kpireview reads "
+                    f"({FORMAT_VERSION}); upgrade kpireview to import it"])
+    naive = _naive_datetimes(data)
+    if naive:
+        raise fail(naive)
+    try:
+        doc = ReviewDocument.model_validate(data)
+    except ValidationError as exc:
+        raise fail(_describe(exc, data)) from None
+
+    kras = []
+    for kra in doc.kras:
+        kra = {k: v for k, v in kra.items() if k not in COMPUTED_KRA_KEYS}
+        if isinstance(kra.get("kpis"), list):
+            kra["kpis"] = [
+                {k: v for k, v in kpi.items() if k not in COMPUTED_KPI_KEYS}
+                if isinstance(kpi, dict) else kpi
+                for kpi in kra["kpis"]
+            ]
+        kras.append(kra)
+    review_data = {
+        "id": f"{doc.cycle.id}/{doc.person.id}",
+        "cycle_id": doc.cycle.id,
+        "person_id": doc.person.id,
+        "person_name": doc.person.name,
+        "person_login": doc.person.login or "",
+        "reviewer_id": doc.manager.id,
+        "reviewer_name": doc.manager.name,
+        "role_id": doc.role.id,
+        "role_title": doc.role.title,
+        "role_version": doc.role.version,
+        "state": doc.review.state,
+        "scale": doc.scale,
+        "bands": doc.bands,
+        "achievement_cap": doc.achievement_cap,
+        "kras": kras,
+        "actions": doc.actions,
+        "signoffs": doc.signoffs,
+        "revision": doc.review.revision,
+        "created_at": doc.review.created_at,
+        "updated_at": doc.review.updated_at,
+    }
+    try:
+        review = Review.model_validate(review_data)
+    except ValidationError as exc:
+        raise fail(_describe(exc, data, _REVIEW_FIELDS)) from None
+
+    problems = _consistency(doc, review)
+    if problems:
+        raise fail(problems)
+    history = [HistoryEntry(seq=0, **h.model_dump()) for h in doc.history]
+    cycle = Cycle(**doc.cycle.model_dump())
+    return ReviewFile(
+        source=source, review=review, history=history, cycle=cycle,
+        manager_login=doc.manager.login, manager_role=doc.manager.role, hidden=doc.hidden,
+        data=data,
+    )
+
+
+def _consistency(doc: ReviewDocument, review: Review) -> list[str]:
+    problems = []
+    if doc.review.id is not None and doc.review.id != review.id:
+        problems.append(
+            f"review.id: {doc.review.id!r} does not match cycle.id/person.id ({review.id!r}); "
+            "correct one of them"
+        )
+    if review.reviewer_id == review.person_id:
+        problems.append(f"manager.id: {review.person_id!r} cannot review their own review")
+    if doc.cycle.end < doc.cycle.start:
+        problems.append(f"cycle: ends ({doc.cycle.end}) before it starts ({doc.cycle.start})")
+    seen: set[str] = set()
+    kra_ids = {k.id for k in review.kras}
+    for action in review.actions:
+        where = f"action {action.id!r}"
+        if action.id in seen:
+            problems.append(f"{where}: the id is used twice")
+        seen.add(action.id)
+        if action.kra_id and action.kra_id not in kra_ids:
+            problems.append(f"{where}: kra_id {action.kra_id!r} is not a KRA of this review")
+        if action.kpi_id:
+            try:
+                owner_kra = review.kra_of(action.kpi_id).id
+            except KeyError:
+                problems.append(f"{where}: kpi_id {action.kpi_id!r} is not a KPI of this review")
+            else:
+                if action.kra_id and action.kra_id != owner_kra:
+                    problems.append(
+                        f"{where}: KPI {action.kpi_id!r} belongs to KRA {owner_kra!r}, "
+                        f"not {action.kra_id!r}"
+                    )
+    for n, signoff in enumerate(review.signoffs, 1):
+        if signoff.person_id not in (review.person_id, review.reviewer_id):
+            problems.append(
+                f"sign-off #{n}: {signoff.person_id!r} is neither the person nor the manager"
+            )
+    return problems
+
+
+def read_review_file(path: Path) -> ReviewFile:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ReviewFileError([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReviewFileError(
+            [f"{path}: byte {exc.start}: not UTF-8 text; save the file as UTF-8"]
+        ) from None
+    return parse_review(text, str(path))
+
+
+# --- recomputed numbers ------------------------------------------------------------
+
+
+def _stated(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return fmt(Decimal(value))
+    try:
+        return fmt(Decimal(str(value)))
+    except ArithmeticError:
+        return str(value)
+
+
+def recomputed(file: ReviewFile) -> list[str]:
+    """The scores as recomputed from the file's inputs, and where the file said otherwise."""
+    review = file.review
+    agreed = overall(review, "agreed")
+    own = overall(review, "self")
+    lines = []
+    if agreed.score is None:
+        lines.append(f"overall: — ({agreed.reason})")
+    else:
+        lines.append(
+            f"overall: {fmt(agreed.score)} = {fmt(agreed.percent_of_max)} % of "
+            f"{review.scale.max} ({agreed.label})" + ("" if agreed.complete else ", not complete")
+        )
+    lines.append(f"self-assessment: {fmt(own.score)}")
+    differ = []
+    scores = file.data.get("scores") if isinstance(file.data.get("scores"), dict) else {}
+    for key, value in (("overall", agreed.score), ("self_assessment", own.score),
+                       ("percent_of_max", agreed.percent_of_max)):
+        said = _stated(scores.get(key))
+        if said is not None and said != fmt(value):
+            differ.append(f"scores.{key} {said} → {fmt(value)}")
+    raw_kras = {k.get("id"): k for k in file.data.get("kras", []) if isinstance(k, dict)}
+    for kra in review.kras:
+        raw = raw_kras.get(kra.id, {})
+        for key, side in (("score", "agreed"), ("self_score", "self")):
+            said = _stated(raw.get(key))
+            value = kra_score(kra, side).score  # type: ignore[arg-type]
+            if said is not None and said != fmt(value):
+                differ.append(f"KRA {kra.id!r} {key} {said} → {fmt(value)}")
+        raw_kpis = {p.get("id"): p for p in raw.get("kpis", []) if isinstance(p, dict)}
+        for kpi in kra.kpis:
+            rk = raw_kpis.get(kpi.id, {})
+            ach, suggested = suggestion(review, kpi)
+            checks = (("achievement", _stated(rk.get("achievement")), fmt(ach.percent)),
+                      ("suggested_rating", _stated(rk.get("suggested_rating")),
+                       fmt(Decimal(suggested)) if suggested is not None else "—"),
+                      ("final_rating", _stated(rk.get("final_rating")),
+                       fmt(Decimal(kpi.agreed)) if kpi.agreed is not None else "—"))
+            for key, said, now_value in checks:
+                if said is not None and said != now_value:
+                    differ.append(f"KPI {kpi.id!r} {key} {said} → {now_value}")
+    if differ:
+        lines.append(
+            f"{len(differ)} number(s) in the file differ from the recomputed ones and are "
+            "ignored: " + "; ".join(differ)
+        )
+    return lines
+
+
+# --- importing into a data directory ---------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    files: list[ReviewFile]
+    new_directory: bool
+    people: list[Person] = field(default_factory=list)  # created
+    cycles: list[Cycle] = field(default_factory=list)  # created
+    replaced: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    actor: str = ""
+    written: bool = False
+
+
+def _person_problems(source: str, section: str, want_name: str, want_login: str | None,
+                     have: Person) -> list[str]:
+    problems = []
+    if want_login and want_login != have.login:
+        problems.append(
+            f"{source}: {section}.login: person {have.id!r} exists with login {have.login!r}, "
+            f"the file says {want_login!r}; a person id cannot change hands. Correct the file, "
+            "or change the person first (kpireview people add ...)"
+        )
+    if want_name and want_name != have.name:
+        problems.append(
+            f"{source}: {section}.name: person {have.id!r} exists as {have.name!r}, the file "
+            f"says {want_name!r}; correct the file or the person, then import again"
+        )
+    return problems
+
+
+def plan_import(store: Store, files: list[ReviewFile], login: str, replace: bool = False,
+                actor: str | None = None) -> ImportResult:
+    """Check the files against the data directory; raise `ReviewFileError` listing every clash."""
+    new_directory = not store.exists()
+    problems: list[str] = []
+    warnings: list[str] = []
+    if new_directory and not store.is_empty():
+        raise ReviewFileError([
+            f"{store.root} is not empty but has no config.toml, so it is not a kpireview data "
+            "directory; import into an empty directory or an existing data directory"
+        ])
+    existing = {} if new_directory else {p.id: p for p in store.people()}
+    cycles = {} if new_directory else {c.id: c for c in store.cycles()}
+    logins = {p.login: p.id for p in existing.values()}
+    new_people: dict[str, tuple[Person, str]] = {}
+    new_cycles: dict[str, tuple[Cycle, str]] = {}
+    seen_reviews: dict[str, str] = {}
+    replaced: list[str] = []
+
+    def want_person(source: str, section: str, pid: str, name: str, plogin: str | None,
+                    manager: str | None, role: str) -> None:
+        if pid in existing:
+            problems.extend(_person_problems(source, section, name, plogin, existing[pid]))
+            return
+        if pid in new_people:
+            earlier, where = new_people[pid]
+            if (plogin and plogin != earlier.login) or (name and name != earlier.name):
+                problems.append(
+                    f"{source}: {section}: person {pid!r} is {name!r} (login {plogin!r}) here but "
+                    f"{earlier.name!r} (login {earlier.login!r}) in {where}; make them agree"
+                )
+            elif section == "person" and earlier.manager is None and manager:
+                new_people[pid] = (earlier.model_copy(update={"manager": manager, "role": role}), where)
+            return
+        if not plogin:
+            problems.append(
+                f"{source}: {section}.login: person {pid!r} is not in {store.root} and the file "
+                f"gives no login; add them first (kpireview people add --id {pid} ...) or add "
+                f"{section}.login to the file"
+            )
+            return
+        if plogin in logins and logins[plogin] != pid:
+            problems.append(
+                f"{source}: {section}.login: login {plogin!r} already belongs to person "
+                f"{logins[plogin]!r} in {store.root}; a login identifies one person"
+            )
+            return
+        try:
+            person = Person(id=pid, name=name or pid, login=plogin, manager=manager, role=role)
+        except ValidationError as exc:
+            problems.extend(f"{source}: {section}.{line}" for line in _describe(exc, {}))
+            return
+        new_people[pid] = (person, source)
+        logins[plogin] = pid
+
+    for f in files:
+        r = f.review
+        if r.id in seen_reviews:
+            problems.append(f"{f.source}: review {r.id} is also in {seen_reviews[r.id]}; "
+                            "import only one of them")
+            continue
+        seen_reviews[r.id] = f.source
+        if not new_directory and store.review_exists(r.id):
+            try:
+                current = store.load_review(r.id)
+            except StoreError as exc:
+                problems.append(f"{f.source}: review {r.id} exists but cannot be read: {exc}")
+                continue
+            if not replace:
+                problems.append(
+                    f"{f.source}: review {r.id} exists already in {store.root}; add --replace "
+                    "to replace it (its history is kept), or leave the file out"
+                )
+            elif current.state is State.signed_off:
+                problems.append(
+                    f"{f.source}: review {r.id} is signed off in {store.root} and cannot be "
+                    "replaced; an HR admin must reopen it first"
+                )
+            else:
+                replaced.append(r.id)
+        want_person(f.source, "person", r.person_id, r.person_name, r.person_login or None,
+                    r.reviewer_id, r.role_id)
+        c = f.cycle
+        if c.id in cycles:
+            have = cycles[c.id]
+            if (have.name, have.start, have.end) != (c.name, c.start, c.end):
+                warnings.append(
+                    f"{f.source}: cycle {c.id} exists here as {have.name!r} {have.start} → "
+                    f"{have.end}; the file says {c.name!r} {c.start} → {c.end}; the existing "
+                    "cycle is kept"
+                )
+        elif c.id in new_cycles:
+            earlier, where = new_cycles[c.id]
+            if earlier != c:
+                problems.append(
+                    f"{f.source}: cycle: {c.id} is {c.name!r} {c.start} → {c.end} ({c.state.value}) "
+                    f"here but {earlier.name!r} {earlier.start} → {earlier.end} "
+                    f"({earlier.state.value}) in {where}; make them agree"
+                )
+        else:
+            new_cycles[c.id] = (c, f.source)
+        if f.hidden:
+            warnings.append(
+                f"{f.source}: exported by someone who could not see everything "
+                f"({'; '.join(f.hidden)}); those values are missing from the import"
+            )
+    for f in files:
+        r = f.review
+        want_person(f.source, "manager", r.reviewer_id, r.reviewer_name,
+                    f.manager_login, None, f.manager_role or r.role_id)
+    if problems:
+        raise ReviewFileError(problems)
+
+    if not new_directory:
+        templates = set(store.templates())
+        for person, source in new_people.values():
+            if person.role not in templates:
+                warnings.append(
+                    f"{source}: person {person.id} gets role {person.role!r}, which is not a role "
+                    f"template in {store.root}; add the template before starting new reviews "
+                    "for them"
+                )
+    if actor is None:
+        me = next((p.id for p in existing.values() if p.login == login), None)
+        me = me or next((p.id for p, _ in new_people.values() if p.login == login), None)
+        actor = me or f"login:{login}"
+    return ImportResult(
+        files=files, new_directory=new_directory,
+        people=[p for p, _ in new_people.values()], cycles=[c for c, _ in new_cycles.values()],
+        replaced=replaced, warnings=warnings, actor=actor,
+    )
+
+
+def _key(e: HistoryEntry) -> tuple[Any, ...]:
+    return (e.at, e.who, e.action, e.field, e.old, e.new, e.note, e.revision)
+
+
+def apply_import(store: Store, plan: ImportResult, login: str) -> None:
+    """Write what `plan_import` found: config (new directory), people, cycles, reviews."""
+    if plan.new_directory:
+        store.write_config(Config(hr_admins=[login]))
+    if plan.people:
+        store.save_people(plan.people)
+    for cycle in plan.cycles:
+        store.save_cycle(cycle)
+    for f in plan.files:
+        replacing = f.review.id in plan.replaced
+        entries = list(f.history)
+        note = f"imported from {f.source}"
+        if replacing:
+            known = {_key(e) for e in store.history(f.review.id)}
+            entries = [e for e in entries if _key(e) not in known]
+            note += f" (replacing the review that was here; file revision {f.review.revision})"
+        entries.append(entry(plan.actor, now(), "import", note=note, revision=f.review.revision))
+        store.create_review(f.review, entries, replace=replacing)
+    plan.written = True
+
+
+def import_reviews(store: Store, paths: Iterable[Path], login: str,
+                   session: Session | None = None, replace: bool = False,
+                   write: bool = True) -> ImportResult:
+    """Validate every file and the target first; write only when all of it is good.
+
+    Into an existing data directory only an HR admin (`session.is_hr`) may
+    import. Into an empty one, the importing `login` becomes its HR admin.
+    Raises `ReviewFileError` (every problem, one line each) or `AccessError`.
+    """
+    from .access import AccessError
+
+    actor = None
+    if store.exists():
+        if session is None or not session.is_hr:
+            raise AccessError(
+                f"only an HR admin may import reviews into {store.root}; HR admins are named "
+                "in its config.toml"
+            )
+        actor = session.actor
+    files: list[ReviewFile] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            files.append(read_review_file(Path(path)))
+        except ReviewFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ReviewFileError(problems)
+    plan = plan_import(store, files, login, replace=replace, actor=actor)
+    if write:
+        apply_import(store, plan, login)
+    return plan
