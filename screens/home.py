@@ -1,0 +1,185 @@
+"""Home: who I am, my reviews, my team's, further down the line, and (HR) all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.access import Session, StoreError
+
+from .widgets import Literal, MessageLine, literal, text_bar
+
+SECTIONS = [
+    ("mine", "My reviews"),
+    ("team", "My team"),
+    ("line", "Further down the line (read-only)"),
+    ("all", "All reviews (HR)"),
+]
+
+STATE_SHORT = {
+    "planning": "planning",
+    "self_assessment": "self-assess",
+    "manager_assessment": "mgr assess",
+    "joint_review": "joint review",
+    "signed_off": "signed off ✓",
+}
+
+COLUMNS = [("Person", 15), ("Role", 15), ("Cycle", 7), ("State", 12), ("Progress", 11),
+           ("Score", 5)]
+
+
+def _cell(value: Any, width: int) -> Text:
+    text = literal(value)
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def summary_row(s: dict[str, Any]) -> list[Text]:
+    state = str(s.get("state", ""))
+    values = [
+        s.get("person_name", ""),
+        s.get("role_title", ""),
+        s.get("cycle_id", ""),
+        STATE_SHORT.get(state, state.replace("_", " ")),
+        text_bar(s.get("done", 0), s.get("total", 0), width=5),
+        s.get("overall") or "—",
+    ]
+    return [_cell(v, w) for v, (_, w) in zip(values, COLUMNS)]
+
+
+class ReviewTable(DataTable[Text]):
+    """One section of Home; enter opens the review under the cursor."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open")]
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("s", "summary", "Summary"),
+        Binding("f5,ctrl+r", "reload", "Refresh"),
+        Binding("tab", "app.focus_next", "Next list", show=False),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.summaries: dict[str, list[dict[str, Any]]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="home", can_focus=False):
+            yield Literal("", id="whoami")
+            for key, title in SECTIONS:
+                yield Static(title, id=f"title-{key}", classes="section-title", markup=False)
+                table = ReviewTable(id=f"table-{key}", cursor_type="row", zebra_stripes=False,
+                                    classes="review-table")
+                for name, width in COLUMNS:
+                    table.add_column(name, width=width, key=name.lower())
+                yield table
+                yield Static("", id=f"empty-{key}", classes="empty", markup=False)
+            yield Static("", id="hint", classes="hint", markup=False)
+        yield MessageLine(id="message", classes="message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        message = self.query_one("#message", MessageLine)
+        try:
+            self.summaries = self.session.summaries()
+        except StoreError as exc:
+            message.error(exc)
+            return
+        me = self.session.person
+        who = f"{self.session.display_name} ({self.session.login})"
+        roles = []
+        if me is not None:
+            roles.append("employee")
+            if self.summaries.get("team"):
+                roles.append("manager")
+        if self.session.is_hr:
+            roles.append("HR admin")
+        self.query_one("#whoami", Literal).set_text(
+            f"You are {who}" + (f" · {', '.join(roles)}" if roles else "")
+        )
+        focused_table = None
+        for key, _title in SECTIONS:
+            rows = self.summaries.get(key, [])
+            table = self.query_one(f"#table-{key}", ReviewTable)
+            title = self.query_one(f"#title-{key}", Static)
+            empty = self.query_one(f"#empty-{key}", Static)
+            shown = bool(rows) or (key == "mine" and me is not None) or (
+                key == "all" and self.session.is_hr)
+            if key == "team" and me is not None and not rows:
+                shown = False
+            title.display = shown
+            table.display = bool(rows)
+            empty.display = shown and not rows
+            empty.update("No reviews yet." if key == "mine" else "None.")
+            cursor = table.cursor_row
+            table.clear()
+            for s in sorted(rows, key=lambda s: (str(s.get("cycle_id")),
+                                                 str(s.get("person_name")))):
+                table.add_row(*summary_row(s), key=s["review_id"])
+            if rows:
+                table.move_cursor(row=min(cursor, len(rows) - 1))
+                if focused_table is None:
+                    focused_table = table
+        hint = self.query_one("#hint", Static)
+        if not any(self.summaries.get(k) for k, _ in SECTIONS):
+            hint.update(
+                "No reviews to show. An HR admin starts reviews with `kpireview cycle open` and "
+                "`kpireview review start`; try `kpireview demo` to see a full example."
+            )
+            hint.display = True
+        else:
+            hint.display = False
+        if self.focused is None and focused_table is not None:
+            focused_table.focus()
+
+    def _selected(self) -> str | None:
+        focused = self.focused
+        tables = [focused] if isinstance(focused, ReviewTable) else list(
+            self.query(ReviewTable).results(ReviewTable))
+        for table in tables:
+            if table.display and table.row_count:
+                key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+                return str(key.value) if key.value is not None else None
+        return None
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.app_open(str(event.row_key.value))
+
+    def app_open(self, review_id: str) -> None:
+        app: Any = self.app
+        app.open_review(review_id)
+
+    def action_open(self) -> None:
+        rid = self._selected()
+        if rid:
+            self.app_open(rid)
+
+    def action_summary(self) -> None:
+        rid = self._selected()
+        if rid:
+            app: Any = self.app
+            app.open_summary(rid)

@@ -1,0 +1,607 @@
+"""Review overview: who, where in the workflow, the KRAs; history and planning editor."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, RichLog, Static
+
+from tui.access import (
+    AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
+)
+from tui.models import STATE_ORDER, HistoryEntry, Kind, Review, State
+from tui.scoring import fmt, kpi_done, kra_score, progress
+
+from .widgets import (
+    ConfirmModal, Literal, MessageLine, PromptModal, clean, literal, text_bar, watch_review,
+)
+
+ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
+HUNDRED = Decimal(100)
+TWO = Decimal("0.01")
+
+
+def plain(value: Decimal | None) -> str:
+    """A Decimal as typed, without exponent or trailing zeros ('' for None)."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def sides_text(sides: frozenset[str]) -> str:
+    names = {"employee": "the employee", "manager": "the reviewer", "line": "a manager higher up",
+             "hr": "HR admin"}
+    return ", ".join(names.get(s, s) for s in sorted(sides)) or "—"
+
+
+def next_state(state: State) -> State | None:
+    i = STATE_ORDER.index(state)
+    return STATE_ORDER[i + 1] if i + 1 < len(STATE_ORDER) else None
+
+
+def who_name(review: Review, who: str) -> str:
+    if who == review.person_id:
+        return review.person_name
+    if who == review.reviewer_id:
+        return review.reviewer_name or who
+    return who.removeprefix("login:")
+
+
+class KraTable(DataTable[Text]):
+    """The KRAs of a review; enter opens the guided scoring at the KRA."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Score")]
+
+
+class OverviewScreen(Screen[None]):
+    """One review: header facts, next step, presence, and the KRAs."""
+
+    BINDINGS = [
+        Binding("enter", "score", "Score", show=False),
+        Binding("a", "actions", "Actions"),
+        Binding("s", "summary", "Summary"),
+        Binding("x", "export", "Export", show=False),
+        Binding("h", "history", "History"),
+        Binding("w", "planning", "Weights"),
+        Binding("m", "advance", "Move on"),
+        Binding("r", "reopen", "Reopen"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, session: Session, review_id: str) -> None:
+        super().__init__()
+        self.session = session
+        self.review_id = review_id
+        self.view: ReviewView | None = None
+        self.presence: Any = None
+        self._busy = False
+
+    # --- layout ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="overview-info", classes="info"):
+            yield Literal("", id="ov-person", classes="heading")
+            yield Literal("", id="ov-reviewer")
+            yield Literal("", id="ov-state")
+            yield Literal("", id="ov-next")
+            yield Literal("", id="ov-hidden", classes="note")
+            yield Literal("", id="ov-presence", classes="presence")
+        table = KraTable(id="kra-table", cursor_type="row")
+        table.add_column("#", width=2, key="no")
+        table.add_column("KRA", width=36, key="kra")
+        table.add_column("Weight", width=6, key="weight")
+        table.add_column("Done", width=5, key="done")
+        table.add_column("Agreed", width=6, key="agreed")
+        table.add_column("Self", width=6, key="self")
+        yield table
+        yield MessageLine(id="message", classes="message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#kra-table", DataTable).focus()
+        try:
+            self.presence = self.session.open_presence(self.review_id)
+        except Exception:  # presence is a courtesy; never fail the screen for it
+            self.presence = None
+        self._update_presence()
+        self.set_interval(5.0, self._beat, name="presence")
+        watch_review(self, self.session, self.review_id, self.reload)
+
+    def on_unmount(self) -> None:
+        if self.presence is not None:
+            try:
+                self.presence.leave()
+            except Exception:
+                pass
+            self.presence = None
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
+
+    def _beat(self) -> None:
+        if self.presence is not None:
+            try:
+                self.presence.beat()
+            except Exception:
+                pass
+        self._update_presence()
+
+    def _update_presence(self) -> None:
+        try:
+            others = self.session.others_present(self.review_id, self.presence)
+        except Exception:
+            others = []
+        widget = self.query_one("#ov-presence", Literal)
+        widget.display = bool(others)
+        widget.set_text(f"Also here: {', '.join(others)}" if others else "")
+
+    # --- data --------------------------------------------------------------
+
+    def reload(self) -> None:
+        message = self.query_one("#message", MessageLine)
+        try:
+            view = self.session.view(self.review_id)
+        except ERRORS as exc:
+            message.error(exc)
+            return
+        self.view = view
+        r = view.review
+        self.query_one("#ov-person", Literal).set_text(
+            f"{r.person_name} · {r.role_title} · cycle {r.cycle_id}")
+        self.query_one("#ov-reviewer", Literal).set_text(
+            f"Reviewer: {r.reviewer_name or r.reviewer_id} · you see it as {sides_text(view.sides)}")
+        done, total = progress(r)
+        step = STATE_ORDER.index(r.state) + 1
+        lock = " · locked (read-only)" if r.state is State.signed_off else (
+            " · read-only for you" if view.read_only else "")
+        self.query_one("#ov-state", Literal).set_text(
+            f"State: {r.state.label} ({step}/{len(STATE_ORDER)}) · {text_bar(done, total, 10)}"
+            f" · rev {r.revision}{lock}")
+        self.query_one("#ov-next", Literal).set_text(f"Next step: {view.next_step}")
+        hidden = self.query_one("#ov-hidden", Literal)
+        hidden.display = bool(view.hidden)
+        hidden.set_text("Hidden from you: " + "; ".join(view.hidden) if view.hidden else "")
+        self._fill_table(view)
+        self.refresh_bindings()
+
+    def _fill_table(self, view: ReviewView) -> None:
+        r = view.review
+        table = self.query_one("#kra-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        self_hidden = any("self ratings" in h for h in view.hidden)
+        agreed_hidden = any("manager ratings" in h for h in view.hidden)
+        for i, kra in enumerate(r.kras, 1):
+            done = sum(kpi_done(k, r.state) for k in kra.kpis)
+            agreed = kra_score(kra, "agreed")
+            own = kra_score(kra, "self")
+            title = literal(kra.title)
+            title.truncate(36, overflow="ellipsis")
+            table.add_row(
+                Text(str(i)), title, Text(fmt(kra.weight), justify="right"),
+                Text(f"{done}/{len(kra.kpis)}"),
+                Text("hidden" if agreed_hidden else fmt(agreed.score), justify="right"),
+                Text("hidden" if self_hidden else fmt(own.score), justify="right"),
+                key=kra.id,
+            )
+        if r.kras:
+            table.move_cursor(row=min(max(cursor, 0), len(r.kras) - 1))
+
+    # --- actions -----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        view = self.view
+        if view is None:
+            return True
+        if action == "planning":
+            return "weights" in view.editable
+        if action == "advance":
+            return True if view.can_advance else False
+        if action == "reopen":
+            return view.can_reopen
+        return True
+
+    def _error(self, exc: Any) -> None:
+        self.query_one("#message", MessageLine).error(exc)
+
+    def _kra_index(self) -> int:
+        table = self.query_one("#kra-table", DataTable)
+        return max(0, table.cursor_row)
+
+    @on(DataTable.RowSelected, "#kra-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_score()
+
+    def action_score(self) -> None:
+        try:
+            from screens.scoring import ScoringScreen
+        except ImportError:
+            self._error("the guided scoring screen is not available in this build")
+            return
+        try:
+            self.app.push_screen(ScoringScreen(self.session, self.review_id, self._kra_index()))
+        except Exception as exc:  # a screen that fails to start must not end the app
+            self._error(f"cannot open the guided scoring: {exc}")
+
+    def action_actions(self) -> None:
+        try:
+            from screens.actions import ActionsScreen
+        except ImportError:
+            self._error("the improvement actions screen is not available in this build")
+            return
+        try:
+            self.app.push_screen(ActionsScreen(self.session, self.review_id))
+        except Exception as exc:
+            self._error(f"cannot open the actions: {exc}")
+
+    def action_summary(self) -> None:
+        app: Any = self.app
+        app.open_summary(self.review_id)
+
+    def action_export(self) -> None:
+        app: Any = self.app
+        app.open_export(self.review_id)
+
+    def action_history(self) -> None:
+        self.app.push_screen(HistoryScreen(self.session, self.review_id))
+
+    def action_planning(self) -> None:
+        if self.view is None or "weights" not in self.view.editable:
+            self._error("weights and targets are set by the manager in planning")
+            return
+        self.app.push_screen(PlanningScreen(self.session, self.review_id))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_advance(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        if not view.can_advance:
+            self._error(f"you cannot move this review on now; next step: {view.next_step}")
+            return
+        nxt = next_state(view.review.state)
+        target = nxt.label if nxt else "the next step"
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                state = self.session.advance(self.review_id)
+            except ERRORS as exc:
+                self._error(exc)
+                return
+            self.reload()
+            self.query_one("#message", MessageLine).ok(f"moved on to {state.label}")
+
+        self.app.push_screen(
+            ConfirmModal(f"Move this review from {view.review.state.label} to {target}?",
+                         f"Next step now: {view.next_step}"),
+            done,
+        )
+
+    def action_reopen(self) -> None:
+        view = self.view
+        if view is None or not view.can_reopen:
+            self._error("only an HR admin can reopen a signed-off review")
+            return
+
+        def done(reason: str | None) -> None:
+            if reason is None:
+                return
+            try:
+                self.session.reopen(self.review_id, reason)
+            except ERRORS as exc:
+                self._error(exc)
+                return
+            self.reload()
+            self.query_one("#message", MessageLine).ok("reopened: back in joint review")
+
+        self.app.push_screen(
+            PromptModal("Reopen this signed-off review", "why it is reopened",
+                        lambda s: None if s.strip() else "reopening needs a reason",
+                        message="Both sign-offs are removed; the reason is recorded."),
+            done,
+        )
+
+
+# --- history -----------------------------------------------------------------
+
+
+def history_line(review: Review, e: HistoryEntry) -> Text:
+    when = e.at.strftime("%Y-%m-%d %H:%M")
+    who = who_name(review, e.who)
+    parts = [f"{when}  {who}  {e.action}"]
+    if e.field:
+        parts.append(f" {e.field}")
+    if e.old is not None or e.new is not None:
+        old = "—" if e.old is None else e.old
+        new = "—" if e.new is None else e.new
+        parts.append(f": {old} → {new}")
+    if e.note:
+        parts.append(f"  ({e.note})")
+    return literal("".join(parts))
+
+
+class HistoryScreen(Screen[None]):
+    """Every recorded change of the review, newest last, as literal text."""
+
+    BINDINGS = [
+        Binding("escape,q", "back", "Back"),
+        Binding("home", "top", "Top", show=False),
+        Binding("end", "bottom", "End", show=False),
+    ]
+
+    def __init__(self, session: Session, review_id: str) -> None:
+        super().__init__()
+        self.session = session
+        self.review_id = review_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Literal("", id="history-title", classes="heading")
+        yield RichLog(id="history-log", wrap=True, markup=False, highlight=False,
+                      auto_scroll=True)
+        yield MessageLine(id="message", classes="message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one("#history-log", RichLog).focus()
+
+    def load(self) -> None:
+        log = self.query_one("#history-log", RichLog)
+        try:
+            view = self.session.view(self.review_id)
+            entries = self.session.history(self.review_id)
+        except ERRORS as exc:
+            self.query_one("#message", MessageLine).error(exc)
+            return
+        self.query_one("#history-title", Literal).set_text(
+            f"History of {view.review.person_name}'s review ({view.review.cycle_id}) · "
+            f"{len(entries)} entries")
+        log.clear()
+        for e in entries:
+            log.write(history_line(view.review, e))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_top(self) -> None:
+        self.query_one("#history-log", RichLog).scroll_home()
+
+    def action_bottom(self) -> None:
+        self.query_one("#history-log", RichLog).scroll_end()
+
+
+# --- planning editor -----------------------------------------------------------
+
+
+def parse_weight(text: str) -> Decimal | None:
+    """A weight as typed, or None when it is not a number with ≤ 2 decimals ≥ 0."""
+    text = text.strip()
+    if not text:
+        return Decimal(0)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value != value.quantize(TWO):
+        return None
+    return value
+
+
+def sum_text(label: str, total: Decimal | None, bad: int = 0) -> str:
+    if bad or total is None:
+        return f"{label}: ✗ {bad} not a number (≥ 0, at most 2 decimals)"
+    if total == HUNDRED:
+        return f"{label}: {fmt(total)} / 100 ✓"
+    diff = HUNDRED - total
+    if diff > 0:
+        return f"{label}: {fmt(total)} / 100 ✗ {fmt(diff)} missing"
+    return f"{label}: {fmt(total)} / 100 ✗ {fmt(-diff)} too much"
+
+
+class PlanningScreen(Screen[None]):
+    """Planning: every KRA weight, and per KRA its KPI weights and targets.
+
+    The sums are shown live; ctrl+s saves everything at once through
+    `session.set_planning`, which validates the whole again.
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "back", "Back"),
+        Binding("down", "app.focus_next", "Next field", show=False),
+        Binding("up", "app.focus_previous", "Previous field", show=False),
+    ]
+
+    def __init__(self, session: Session, review_id: str) -> None:
+        super().__init__()
+        self.session = session
+        self.review_id = review_id
+        self.view: ReviewView | None = None
+        self.saved_values: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        error = None
+        try:
+            self.view = self.session.view(self.review_id)
+        except ERRORS as exc:
+            error = exc
+        yield Header()
+        yield Literal("", id="plan-title", classes="heading")
+        yield Literal("", id="plan-kra-sum", classes="sum")
+        with VerticalScroll(id="plan-body", can_focus=False):
+            if self.view is not None:
+                yield from self._rows(self.view)
+        message = MessageLine(id="message", classes="message")
+        if error is not None:
+            message.error(error)
+        yield message
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.view is None:
+            return
+        self.saved_values = self._values()
+        self._update_sums()
+        first = self.query(Input).first(Input) if self.query(Input) else None
+        if first is not None:
+            first.focus()
+
+    def _rows(self, view: ReviewView) -> ComposeResult:
+        r = view.review
+        target_ok = "target" in view.editable
+        weights_ok = "weights" in view.editable
+        rows: list[Any] = []
+        for i, kra in enumerate(r.kras, 1):
+            rows.append(Horizontal(
+                Literal(f"{i:>2} {clean(kra.title)}", classes="plan-kra-title"),
+                Static("weight", classes="plan-label", markup=False),
+                Input(plain(kra.weight), id=f"kra-w-{kra.id}", classes="plan-weight",
+                      compact=True, restrict=r"[0-9.]*", max_length=6,
+                      disabled=not weights_ok, tooltip=f"weight of KRA {i} (% of the review)"),
+                classes="plan-kra-row",
+            ))
+            rows.append(Literal("", id=f"kpi-sum-{kra.id}", classes="plan-kpi-sum"))
+            for j, kpi in enumerate(kra.kpis, 1):
+                unit = kpi.unit or "rating"
+                arrow = {"higher": "↑", "lower": "↓"}.get(
+                    kpi.direction.value if kpi.direction else "", "")
+                cells: list[Any] = [
+                    Literal(f"   {i}.{j} {clean(kpi.name)}", classes="plan-kpi-name"),
+                    Static("w", classes="plan-label-short", markup=False),
+                    Input(plain(kpi.weight), id=f"kpi-w-{kpi.id}", classes="plan-weight",
+                          compact=True, restrict=r"[0-9.]*", max_length=6,
+                          disabled=not weights_ok, tooltip=f"weight of KPI {i}.{j} (% of its KRA)"),
+                ]
+                if kpi.kind is Kind.numeric:
+                    cells.append(Input(plain(kpi.target), id=f"kpi-t-{kpi.id}",
+                                       classes="plan-target", compact=True,
+                                       restrict=r"-?[0-9.]*", max_length=18,
+                                       placeholder="target", disabled=not target_ok,
+                                       tooltip=f"target of KPI {i}.{j} ({unit})"))
+                    cells.append(Static(f"{arrow}{unit}", classes="plan-unit", markup=False))
+                else:
+                    cells.append(Static("rated 1–5" if (r.scale.min, r.scale.max) == (1, 5)
+                                        else f"rated {r.scale.min}–{r.scale.max}",
+                                        classes="plan-target-none", markup=False))
+                rows.append(Horizontal(*cells, classes="plan-kpi-row"))
+        yield from rows
+
+    def _values(self) -> dict[str, str]:
+        return {w.id or "": w.value for w in self.query(Input).results(Input)}
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._update_sums()
+        self.query_one("#message", MessageLine).clear()
+
+    def _sums(self) -> tuple[list[str], dict[str, str]]:
+        """(problems, {widget id: status text}) for the values now typed."""
+        assert self.view is not None
+        problems: list[str] = []
+        status: dict[str, str] = {}
+        kra_total = Decimal(0)
+        kra_bad = 0
+        for i, kra in enumerate(self.view.review.kras, 1):
+            w = parse_weight(self.query_one(f"#kra-w-{kra.id}", Input).value)
+            if w is None:
+                kra_bad += 1
+                problems.append(f"KRA {i} weight is not a number ≥ 0 with at most 2 decimals")
+            else:
+                kra_total += w
+            sub = Decimal(0)
+            bad = 0
+            for j, kpi in enumerate(kra.kpis, 1):
+                kw = parse_weight(self.query_one(f"#kpi-w-{kpi.id}", Input).value)
+                if kw is None:
+                    bad += 1
+                    problems.append(f"KPI {i}.{j} weight is not a number ≥ 0 with at most 2 decimals")
+                else:
+                    sub += kw
+                if kpi.kind is Kind.numeric:
+                    t = self.query_one(f"#kpi-t-{kpi.id}", Input).value.strip()
+                    if t:
+                        try:
+                            Decimal(t)
+                        except InvalidOperation:
+                            problems.append(f"KPI {i}.{j} target {t!r} is not a number")
+            status[f"kpi-sum-{kra.id}"] = "      " + sum_text(f"KPI weights of KRA {i}", sub, bad)
+            if not bad and sub != HUNDRED:
+                problems.append(sum_text(f"KRA {i}: KPI weights", sub))
+        status["plan-kra-sum"] = sum_text("KRA weights", kra_total, kra_bad)
+        if not kra_bad and kra_total != HUNDRED:
+            problems.insert(0, sum_text("KRA weights", kra_total))
+        return problems, status
+
+    def _update_sums(self) -> None:
+        if self.view is None:
+            return
+        r = self.view.review
+        self.query_one("#plan-title", Literal).set_text(
+            f"Planning: weights and targets for {r.person_name} ({r.cycle_id})")
+        _problems, status = self._sums()
+        for wid, text in status.items():
+            widget = self.query_one(f"#{wid}", Literal)
+            widget.set_text(text)
+            widget.set_class("✗" in text, "-wrong")
+
+    def action_save(self) -> None:
+        message = self.query_one("#message", MessageLine)
+        if self.view is None:
+            return
+        problems, _ = self._sums()
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            message.error(f"not saved — {problems[0]}{more}")
+            return
+        r = self.view.review
+        kra_weights = {k.id: self.query_one(f"#kra-w-{k.id}", Input).value.strip() or "0"
+                       for k in r.kras}
+        kpi_weights = {p.id: self.query_one(f"#kpi-w-{p.id}", Input).value.strip() or "0"
+                       for k in r.kras for p in k.kpis}
+        targets = {}
+        if "target" in self.view.editable:
+            targets = {p.id: self.query_one(f"#kpi-t-{p.id}", Input).value.strip()
+                       for k in r.kras for p in k.kpis if p.kind is Kind.numeric}
+        try:
+            self.session.set_planning(self.review_id, kra_weights=kra_weights,
+                                      kpi_weights=kpi_weights, targets=targets)
+        except Conflict as exc:
+            message.error(exc)
+            return
+        except ERRORS as exc:
+            message.error(f"not saved — {exc}")
+            return
+        self.saved_values = self._values()
+        message.ok("saved weights and targets")
+
+    def action_back(self) -> None:
+        if self._values() == self.saved_values:
+            self.app.pop_screen()
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.app.pop_screen()
+
+        self.app.push_screen(
+            ConfirmModal("Leave without saving?", "Your changes to weights and targets are "
+                         "not saved yet (ctrl+s saves).", yes="Discard", no="Stay"),
+            done,
+        )

@@ -1,0 +1,253 @@
+"""Small shared widgets and helpers for every screen.
+
+Stable names (other screens import them): `literal`, `clean`, `Literal`,
+`MessageLine`, `text_bar`, `score_bar`, `ConfirmModal`, `PromptModal`.
+
+Everything a person typed (names, comments, actions, reasons) is data, never
+markup: show it with `literal(text)` (a `rich.text.Text`) or the `Literal`
+widget.  Control characters are shown as visible symbols so an escape
+sequence typed into a comment cannot restyle the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Footer, Input, Label, Static
+
+__all__ = [
+    "ConfirmModal", "Literal", "MessageLine", "PromptModal", "clean", "literal",
+    "score_bar", "text_bar", "watch_review",
+]
+
+# C0 controls (except newline and tab) and DEL -> Unicode "control pictures".
+_CONTROL_MAP = {c: 0x2400 + c for c in range(0x20) if c not in (0x0A, 0x09)}
+_CONTROL_MAP[0x7F] = 0x2421
+# C1 controls (0x80-0x9F) can act as escape sequences on some terminals.
+_CONTROL_MAP.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def clean(text: Any) -> str:
+    """`text` as a plain string with control characters made visible."""
+    if text is None:
+        return ""
+    return str(text).translate(_CONTROL_MAP).replace("\t", "    ")
+
+
+def literal(text: Any, style: str = "") -> Text:
+    """User-typed or stored text as a renderable that is shown exactly as typed."""
+    return Text(clean(text), style=style, no_wrap=False, end="")
+
+
+class Literal(Static):
+    """A Static that shows its content literally (no markup, no escapes)."""
+
+    def __init__(self, text: Any = "", **kwargs: Any) -> None:
+        super().__init__(literal(text), markup=False, **kwargs)
+
+    def set_text(self, text: Any) -> None:
+        self.update(literal(text))
+
+
+class MessageLine(Static):
+    """One line for errors and confirmations shown in place ("! ..." / "✓ ...")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+
+    def error(self, message: Any) -> None:
+        self.set_class(True, "-error")
+        self.set_class(False, "-ok")
+        self.update(literal(f"! {clean(message)}"))
+
+    def ok(self, message: Any) -> None:
+        self.set_class(False, "-error")
+        self.set_class(True, "-ok")
+        self.update(literal(f"✓ {clean(message)}"))
+
+    def clear(self) -> None:
+        self.set_class(False, "-error", "-ok")
+        self.update("")
+
+
+def text_bar(done: int | float | Decimal, total: int | float | Decimal, width: int = 10,
+             label: bool = True) -> str:
+    """A progress bar in text, readable without colour: `███░░░░░░░ 12/40`."""
+    try:
+        done_f = float(done or 0)
+        total_f = float(total or 0)
+    except (TypeError, ValueError):
+        done_f, total_f = 0.0, 0.0
+    filled = 0 if total_f <= 0 else round(width * max(0.0, min(done_f, total_f)) / total_f)
+    bar = "█" * filled + "░" * (width - filled)
+    if not label:
+        return bar
+    fmt = lambda v: str(int(v)) if float(v).is_integer() else f"{v:g}"  # noqa: E731
+    return f"{bar} {fmt(done_f)}/{fmt(total_f)}"
+
+
+def score_bar(value: Decimal | float | None, maximum: Decimal | float, width: int = 20) -> str:
+    """A score as blocks scaled to the scale maximum; `·` cells for the rest, `—` if none."""
+    if value is None:
+        return "·" * width
+    try:
+        frac = float(value) / float(maximum) if float(maximum) > 0 else 0.0
+    except (TypeError, ValueError):
+        frac = 0.0
+    frac = max(0.0, min(1.0, frac))
+    eighths = round(frac * width * 8)
+    full, part = divmod(eighths, 8)
+    partials = " ▏▎▍▌▋▊▉"
+    bar = "█" * full
+    if part and full < width:
+        bar += partials[part]
+    return bar + "·" * (width - len(bar))
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Ask a yes/no question; dismisses with True (y/enter on Yes) or False (n/escape)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(self, title: Any, message: Any = "", yes: str = "Yes", no: str = "No",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._title = title
+        self._message = message
+        self._yes = yes
+        self._no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Static(literal(self._title), classes="modal-title", markup=False)
+            if self._message:
+                yield Static(literal(self._message), classes="modal-text", markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button(f"{self._yes} (y)", id="yes", variant="primary", compact=True)
+                yield Button(f"{self._no} (n)", id="no", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+
+class _CallableValidator(Validator):
+    def __init__(self, check: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._check = check
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            problem = self._check(value)
+        except Exception as exc:  # a validator that raises means "not valid"
+            problem = str(exc) or "not valid"
+        return self.failure(problem) if problem else self.success()
+
+
+class PromptModal(ModalScreen[str | None]):
+    """Ask for one line of text.
+
+    `validator` is either a textual `Validator` or a callable returning an error
+    message (or None/"" when the value is fine).  Enter submits a valid value;
+    escape dismisses with None.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: Any, placeholder: str = "",
+                 validator: Validator | Callable[[str], str | None] | None = None,
+                 initial: str = "", message: Any = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._title = title
+        self._placeholder = placeholder
+        if validator is not None and not isinstance(validator, Validator):
+            validator = _CallableValidator(validator)
+        self._validator = validator
+        self._initial = initial
+        self._message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Static(literal(self._title), classes="modal-title", markup=False)
+            if self._message:
+                yield Static(literal(self._message), classes="modal-text", markup=False)
+            yield Input(
+                value=self._initial, placeholder=self._placeholder, id="prompt-input",
+                validators=[self._validator] if self._validator else None,
+                validate_on=["changed", "submitted"],
+            )
+            yield MessageLine(id="prompt-error", classes="message")
+            yield Label("enter: OK   escape: cancel", classes="modal-hint")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    @on(Input.Changed, "#prompt-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self.query_one("#prompt-error", MessageLine).clear()
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            self.query_one("#prompt-error", MessageLine).error(
+                "; ".join(result.failure_descriptions) or "not valid"
+            )
+            return
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def watch_review(screen: Any, session: Any, review_id: str, on_change: Callable[[], None],
+                 interval: float = 0.5) -> Any:
+    """Poll `session.change_token(review_id)` every `interval` s; call `on_change` on a change.
+
+    Returns the Timer (it stops with the screen).  The token is a stat(), so
+    polling costs nothing when nothing changed.
+    """
+    state = {"token": _token(session, review_id)}
+
+    def poll() -> None:
+        token = _token(session, review_id)
+        if token != state["token"]:
+            state["token"] = token
+            on_change()
+
+    def reset() -> None:
+        state["token"] = _token(session, review_id)
+
+    timer = screen.set_interval(interval, poll, name=f"watch {review_id}")
+    timer.reset_token = reset  # call after saving yourself to skip the echo
+    return timer
+
+
+def _token(session: Any, review_id: str) -> Any:
+    try:
+        return session.change_token(review_id)
+    except Exception:
+        return None

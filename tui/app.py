@@ -1,0 +1,268 @@
+"""The Textual app: `create_app()`, global keys, the command palette and styles.
+
+The app is the one place in the UI that touches the data directory itself
+(to open a `Store`, create the demo or initialise an empty directory); the
+screens only ever get a `Session`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.theme import Theme
+
+from .access import AccessError, Session, open_session, os_login
+from .store import Config, Store, StoreError
+
+THEME = Theme(
+    # Plain, saturated colours that map cleanly onto a 16-colour palette;
+    # every state is also spelled out in text, so colour is never the only cue.
+    name="kpireview",
+    primary="#0087d7",
+    secondary="#00afaf",
+    accent="#d7af00",
+    warning="#d7af00",
+    error="#d70000",
+    success="#00af00",
+    foreground="#e4e4e4",
+    background="#000000",
+    surface="#121212",
+    panel="#262626",
+    dark=True,
+)
+
+
+def _highlight(matcher: Any, text: str) -> Content:
+    """Like Matcher.highlight, but the candidate is plain text, never markup."""
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if offset < len(text) and not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class KpiCommands(Provider):
+    """The main actions of kpireview in the command palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app = self.app
+        if not isinstance(app, KpiReviewApp):
+            return []
+        commands: list[tuple[str, Callable[[], Any], str]] = []
+        current = app.current_review_id()
+        if app.session is not None:
+            commands.append(("Home: my reviews", app.action_home, "Go back to the list of reviews"))
+            if current:
+                commands.append(("Summary and sign-off of this review",
+                                 partial(app.open_summary, current),
+                                 "Scores, what is missing, sign-offs"))
+                commands.append(("Export this review to TOML",
+                                 partial(app.open_export, current), "Write a TOML file"))
+            for s in app.visible_summaries():
+                rid, name = s["review_id"], str(s.get("person_name") or s["review_id"])
+                cycle = s.get("cycle_id", "")
+                commands.append((f"Open review: {name} ({cycle})",
+                                 partial(app.open_review, rid), f"{s.get('role_title', '')}"))
+                commands.append((f"Summary: {name} ({cycle})",
+                                 partial(app.open_summary, rid), "Scores and sign-off"))
+                commands.append((f"Export: {name} ({cycle})",
+                                 partial(app.open_export, rid), "Write a TOML file"))
+        commands.append(("Help: keys and workflow", app.action_help, "Every screen's keys"))
+        commands.append(("Quit kpireview", app.action_quit, "Everything is already saved"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(Content(text), callback, text=text, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, _highlight(matcher, text), callback, text=text, help=help_text)
+
+
+class KpiReviewApp(App[None]):
+    """kpireview: guided KRA/KPI reviews in the terminal."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kpireview"
+    COMMANDS = App.COMMANDS | {KpiCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(self, store: Store | None = None, session: Session | None = None,
+                 data_dir: Path | None = None, demo_dir: Path | None = None,
+                 as_login: str | None = None, login: str | None = None) -> None:
+        super().__init__()
+        self.store = store if store is not None else (session.store if session else None)
+        self.session = session
+        self.data_dir = Path(data_dir) if data_dir is not None else (
+            self.store.root if self.store is not None else None)
+        self.demo_dir = Path(demo_dir) if demo_dir is not None else None
+        self.as_login = as_login
+        self.login = login or (session.login if session else None) or os_login()
+        self.startup_error: str | None = None
+
+    # --- start-up ----------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.register_theme(THEME)
+        self.theme = "kpireview"
+        if self.session is None and self.store is not None and self.store.exists():
+            try:
+                self.session = open_session(self.store, login=self.login, as_login=self.as_login)
+            except (AccessError, StoreError) as exc:
+                self.startup_error = str(exc)
+        self._update_titles()
+        if self.session is not None:
+            from screens.home import HomeScreen
+
+            self.push_screen(HomeScreen(self.session))
+        else:
+            from screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen(self.data_dir, self.demo_dir, self.startup_error))
+
+    def _update_titles(self) -> None:
+        self.title = "kpireview"
+        if self.session is None:
+            self.sub_title = "no data yet" if self.startup_error is None else "cannot open data"
+            return
+        try:
+            org = self.session.store.config().organisation
+        except StoreError:
+            org = str(self.data_dir or "")
+        name = self.session.display_name
+        login = self.session.login
+        self.sub_title = f"{name} ({login}) · {org}" if name != login else f"{login} · {org}"
+
+    # --- file-creating helpers used by the welcome screen ---------------------
+
+    def create_demo(self, on_progress: Callable[[str], None] | None = None) -> Store:
+        """Build the demo organisation in demo_dir, or open it when it is already there.
+
+        Runs in a worker thread; `on_progress` is called from that thread.
+        """
+        from .demo import build_demo
+
+        target = self.demo_dir or self.data_dir
+        if target is None:
+            raise StoreError("no directory for the demo; start kpireview with --data DIR")
+        store = Store(target)
+        if store.exists():
+            if on_progress:
+                on_progress(f"the demo is already in {target}; opening it")
+            return store
+        return build_demo(target, self.login, on_progress)
+
+    def init_data_dir(self) -> Store:
+        """Initialise the (empty) data directory with this login as HR admin."""
+        if self.data_dir is None:
+            raise StoreError("no data directory; start kpireview with --data DIR")
+        store = Store(self.data_dir)
+        if store.exists():
+            return store
+        if not store.is_empty():
+            raise StoreError(
+                f"{self.data_dir} is not empty but has no config.toml; pick another with --data DIR"
+            )
+        store.write_config(Config(hr_admins=[self.login]))
+        return store
+
+    def use_store(self, store: Store) -> Session:
+        """Open a session on `store` and show Home (after the welcome screen)."""
+        as_login = self.as_login if store.config().allow_as else None
+        session = open_session(store, login=self.login, as_login=as_login)
+        self.store = store
+        self.data_dir = store.root
+        self.session = session
+        self.startup_error = None
+        self._update_titles()
+        from screens.home import HomeScreen
+
+        self.switch_screen(HomeScreen(session))
+        return session
+
+    # --- navigation --------------------------------------------------------
+
+    def visible_summaries(self) -> list[dict[str, Any]]:
+        if self.session is None:
+            return []
+        try:
+            groups = self.session.summaries()
+        except StoreError:
+            return []
+        seen: dict[str, dict[str, Any]] = {}
+        for key in ("mine", "team", "line", "all"):
+            for s in groups.get(key, []):
+                seen.setdefault(s["review_id"], s)
+        return list(seen.values())
+
+    def current_review_id(self) -> str | None:
+        for screen in reversed(self.screen_stack):
+            rid = getattr(screen, "review_id", None)
+            if isinstance(rid, str):
+                return rid
+        return None
+
+    def open_review(self, review_id: str) -> None:
+        if self.session is None:
+            return
+        from screens.overview import OverviewScreen
+
+        self.push_screen(OverviewScreen(self.session, review_id))
+
+    def open_summary(self, review_id: str) -> None:
+        if self.session is None:
+            return
+        from screens.summary import SummaryScreen
+
+        self.push_screen(SummaryScreen(self.session, review_id))
+
+    def open_export(self, review_id: str) -> None:
+        if self.session is None:
+            return
+        from screens.export import ExportModal
+
+        self.push_screen(ExportModal(self.session, review_id))
+
+    def action_home(self) -> None:
+        from screens.home import HomeScreen
+
+        if self.session is None:
+            return
+        # Pop back down to the home screen (the first screen above the default one).
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen())
+
+
+def create_app(store: Store | None = None, session: Session | None = None,
+               data_dir: Path | None = None, demo_dir: Path | None = None,
+               as_login: str | None = None, login: str | None = None) -> KpiReviewApp:
+    """The one factory used by `kpireview` and by every test."""
+    if store is None and session is None and data_dir is not None:
+        candidate = Store(Path(data_dir))
+        if candidate.exists():
+            store = candidate
+    return KpiReviewApp(store=store, session=session, data_dir=data_dir, demo_dir=demo_dir,
+                        as_login=as_login, login=login)
