@@ -30,7 +30,7 @@ DEFAULT_LABELS = [
 
 
 def _check_id(value: str) -> str:
-    if not ID_RE.match(value):
+    if not ID_RE.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid id (use lowercase letters, digits, '.', '_' "
             "or '-', starting with a letter or digit, at most 64 characters)"
@@ -38,16 +38,44 @@ def _check_id(value: str) -> str:
     return value
 
 
-def _check_weight(value: Decimal) -> Decimal:
+def show_number(value: Decimal) -> str:
+    """A number as a person would write it: 99.9 not 99.90, 100 not 1E+2.
+
+    Very large or very small numbers keep an exponent (1.00E+400) instead of
+    printing hundreds of digits.
+    """
     if not value.is_finite():
-        raise ValueError("weight must be a finite number")
+        return str(value)
+    if value == 0:
+        return "0"
+    if -7 <= value.adjusted() <= 15:
+        return format(value.normalize(), "f")
+    return f"{value:.2E}"
+
+
+def check_weight(value: Decimal) -> Decimal:
+    """A weight: a finite number from 0 to 100 with at most 2 decimals.
+
+    Raises ValueError with a message for a person, worded to follow the name
+    of the field ("weight: 120 is above 100"); never lets a decimal signal
+    (InvalidOperation) escape, whatever the size of the number.
+    """
+    if not isinstance(value, Decimal) or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
     if value < 0:
-        raise ValueError(f"weight {value} is negative")
-    if value > 100:
-        raise ValueError(f"weight {value} is above 100")
+        raise ValueError(f"{show_number(value)} is negative; a weight is 0 to 100")
+    if value > HUNDRED:
+        raise ValueError(f"{show_number(value)} is above 100")
+    # 0 <= value <= 100 here, so quantizing to hundredths cannot overflow.
     if value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"weight {value} has more than 2 decimals")
-    return value
+        raise ValueError(f"{show_number(value)} has more than 2 decimals")
+    return value + 0  # -0 becomes 0
+
+
+def _check_weight(value: Decimal) -> Decimal:
+    return check_weight(value)
 
 
 def _check_finite(value: Decimal | None) -> Decimal | None:
@@ -122,12 +150,21 @@ class RatingScale(Model):
     @model_validator(mode="after")
     def _check(self) -> RatingScale:
         if self.min >= self.max:
-            raise ValueError(f"scale min {self.min} must be below max {self.max}")
+            raise ValueError(f"min {self.min} must be below max {self.max}")
         if self.max - self.min > 100:
-            raise ValueError("scale has more than 101 points")
-        if len(self.labels) != self.max - self.min + 1:
             raise ValueError(
-                f"scale {self.min}..{self.max} needs {self.max - self.min + 1} labels, "
+                f"scale {self.min}..{self.max} has {self.max - self.min + 1} points; "
+                "at most 101 are allowed"
+            )
+        points = self.max - self.min + 1
+        if len(self.labels) != points:
+            if "labels" not in self.model_fields_set:
+                raise ValueError(
+                    f"scale {self.min}..{self.max} needs {points} labels, one per point "
+                    "(the default labels are for 1..5 only)"
+                )
+            raise ValueError(
+                f"scale {self.min}..{self.max} needs {points} labels, one per point; "
                 f"got {len(self.labels)}"
             )
         return self
@@ -159,23 +196,35 @@ def check_bands(bands: list[Band], scale: RatingScale) -> None:
     if not bands:
         raise ValueError("bands: at least one band is needed")
     for i, band in enumerate(bands):
+        name = f"band {i + 1}"
         if not scale.contains(band.rating):
-            raise ValueError(f"bands[{i}]: rating {band.rating} is off the scale {scale.min}..{scale.max}")
+            raise ValueError(
+                f"{name}: rating {band.rating} is off the scale {scale.min}..{scale.max}"
+            )
         last = i == len(bands) - 1
         if last and band.below is not None:
-            raise ValueError(f"bands[{i}]: the last band must have no 'below' (it takes everything above)")
+            raise ValueError(
+                f"{name}: the last band must have no 'below' (it takes everything above)"
+            )
         if not last and band.below is None:
-            raise ValueError(f"bands[{i}]: every band but the last needs 'below'")
+            raise ValueError(f"{name}: every band but the last needs 'below'")
         if i:
             prev = bands[i - 1]
             if band.rating <= prev.rating:
-                raise ValueError(f"bands[{i}]: ratings must increase ({prev.rating} then {band.rating})")
+                raise ValueError(
+                    f"{name}: ratings must increase from band to band "
+                    f"({prev.rating} then {band.rating})"
+                )
             if band.below is not None and prev.below is not None and band.below <= prev.below:
-                raise ValueError(f"bands[{i}]: 'below' must increase ({prev.below} then {band.below})")
+                raise ValueError(
+                    f"{name}: 'below' must increase from band to band "
+                    f"({show_number(prev.below)} then {show_number(band.below)})"
+                )
     if bands[0].rating != scale.min or bands[-1].rating != scale.max:
         raise ValueError(
-            f"bands must cover the scale: first rating {bands[0].rating} should be {scale.min}, "
-            f"last rating {bands[-1].rating} should be {scale.max}"
+            f"bands must cover the scale {scale.min}..{scale.max}: the first band's rating is "
+            f"{bands[0].rating} (should be {scale.min}), the last band's is {bands[-1].rating} "
+            f"(should be {scale.max})"
         )
 
 
@@ -246,38 +295,63 @@ class RoleTemplate(Model):
         return self
 
 
+def _terms(items: list) -> str:
+    return " + ".join(f"{item.id} {show_number(item.weight)}" for item in items)
+
+
 def weight_problems(kras: list[KRADef] | list[ReviewKRA]) -> list[str]:
-    """Every way the weights fail the exactly-100 rule, one message each."""
+    """Every way the weights fail the exactly-100 rule, one message each.
+
+    Each message names the KRAs (and KPIs) it is about, with their weights.
+    """
     problems = []
     total = sum((k.weight for k in kras), Decimal(0))
     if total != HUNDRED:
         problems.append(
-            f"KRA weights sum to {total}, not 100 ({' + '.join(str(k.weight) for k in kras)})"
+            f"KRA weights sum to {show_number(total)}, not 100 ({_terms(kras)})"
         )
     for kra in kras:
         sub = sum((p.weight for p in kra.kpis), Decimal(0))
         if sub != HUNDRED:
             problems.append(
-                f"KRA {kra.id!r}: KPI weights sum to {sub}, not 100 "
-                f"({' + '.join(str(p.weight) for p in kra.kpis)})"
+                f"KRA {kra.id!r}: KPI weights sum to {show_number(sub)}, not 100 "
+                f"({_terms(kra.kpis)})"
             )
     return problems
 
 
-def check_structure(kras: list[KRADef] | list[ReviewKRA]) -> None:
+class StructureError(ValueError):
+    """Duplicate ids or weights that do not sum to 100; `problems` has one line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def structure_problems(kras: list[KRADef] | list[ReviewKRA]) -> list[str]:
+    """Duplicate KRA/KPI ids and weight-sum faults, one message each."""
+    problems = []
     seen_kra: set[str] = set()
-    seen_kpi: set[str] = set()
+    seen_kpi: dict[str, str] = {}
     for kra in kras:
         if kra.id in seen_kra:
-            raise ValueError(f"duplicate KRA id {kra.id!r}")
+            problems.append(f"duplicate KRA id {kra.id!r}")
         seen_kra.add(kra.id)
         for kpi in kra.kpis:
             if kpi.id in seen_kpi:
-                raise ValueError(f"duplicate KPI id {kpi.id!r} (in KRA {kra.id!r})")
-            seen_kpi.add(kpi.id)
-    problems = weight_problems(kras)
+                first = seen_kpi[kpi.id]
+                also = f", first used in KRA {first!r}" if first != kra.id else ""
+                problems.append(f"duplicate KPI id {kpi.id!r} (in KRA {kra.id!r}{also})")
+            else:
+                seen_kpi[kpi.id] = kra.id
+    return problems + weight_problems(kras)
+
+
+def check_structure(kras: list[KRADef] | list[ReviewKRA]) -> None:
+    """Raise StructureError (a ValueError) listing every structural fault."""
+    problems = structure_problems(kras)
     if problems:
-        raise ValueError("; ".join(problems))
+        raise StructureError(problems)
 
 
 # --- people and cycles ----------------------------------------------------

@@ -162,7 +162,16 @@ def overall(review: Review, side: Side = "agreed") -> Overall:
     value = weighted_overall(pairs)
     if value is None:
         return Overall(None, None, "", scores, "no KRA has a score yet")
-    return Overall(value, value / review.scale.max * HUNDRED, label_for(value, review.scale), scores)
+    return Overall(
+        value, percent_of_max(value, review.scale), label_for(value, review.scale), scores
+    )
+
+
+def percent_of_max(score: Decimal, scale: RatingScale) -> Decimal | None:
+    """The score as % of the scale's maximum; None where that means nothing (max ≤ 0)."""
+    if scale.max <= 0:
+        return None
+    return score / scale.max * HUNDRED
 
 
 def label_for(score: Decimal, scale: RatingScale) -> str:

@@ -12,11 +12,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .models import Kind, RoleTemplate
+from .models import Kind, RoleTemplate, StructureError
 
 
-class TemplateError(Exception):
-    """A template that cannot be used; `problems` holds one line per fault."""
+class TemplateError(ValueError):
+    """A template that cannot be used; `problems` holds one line per fault.
+
+    A ValueError, so callers that turn user-fixable errors into a message
+    (the CLI's `run`) show it instead of a traceback.
+    """
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
@@ -37,27 +41,68 @@ def describe_validation_error(exc: ValidationError, data: Any) -> list[str]:
     lines = []
     for err in exc.errors():
         where = locate(err["loc"], data)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        lines.append(f"{where}: {msg}" if where else msg)
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, StructureError):
+            messages = list(cause.problems)
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            elif err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+                msg = f"should be a table of keys, not {toml_type(err.get('input'))}"
+            elif err["type"] == "too_short":
+                msg = "needs at least one entry"
+            elif err["type"] == "string_too_short":
+                msg = "must not be empty"
+            elif err["type"] == "list_type":
+                msg = f"should be a list (e.g. [[...]] tables), not {toml_type(err.get('input'))}"
+            messages = [msg]
+        lines += [f"{where}: {m}" if where else m for m in messages]
     return lines
 
 
+def toml_type(value: Any) -> str:
+    """What a value is, in TOML's words."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
 def locate(loc: tuple[Any, ...], data: Any) -> str:
+    """A pydantic error location as a person reads it.
+
+    ("kras", 2, "kpis", 0, "weight") -> "KRA 'revenue' · KPI 'rev-growth' · weight";
+    a KRA or KPI without a usable id is "KRA #3"; other list items are counted
+    from 1 ("band 2", "labels #1"). Never raises, whatever the data looks like.
+    """
     parts: list[str] = []
     node = data
     i = 0
     while i < len(loc):
         key = loc[i]
-        if key in ("kras", "kpis") and i + 1 < len(loc) and isinstance(loc[i + 1], int):
-            idx = loc[i + 1]
-            item = node.get(key, [])[idx] if isinstance(node, dict) else None
-            ident = item.get("id") if isinstance(item, dict) else None
-            label = "KRA" if key == "kras" else "KPI"
-            parts.append(f"{label} {ident!r}" if ident else f"{label} #{idx + 1}")
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if isinstance(key, str) and isinstance(nxt, int) and not isinstance(nxt, bool):
+            items = node.get(key) if isinstance(node, dict) else None
+            item = items[nxt] if isinstance(items, list) and 0 <= nxt < len(items) else None
+            if key in ("kras", "kpis"):
+                ident = item.get("id") if isinstance(item, dict) else None
+                label = "KRA" if key == "kras" else "KPI"
+                named = isinstance(ident, str) and ident
+                parts.append(f"{label} {ident!r}" if named else f"{label} #{nxt + 1}")
+            elif key == "bands":
+                parts.append(f"band {nxt + 1}")
+            else:
+                parts.append(f"{key} #{nxt + 1}")
             node = item
             i += 2
             continue
@@ -78,20 +123,23 @@ NUMBER_KEYS = {"weight", "target", "below", "achievement_cap", "min", "max", "ra
                "schema_version"}
 
 
-def quoted_numbers(node: Any, path: str = "") -> list[str]:
+def quoted_numbers(node: Any, path: tuple[Any, ...] = (), data: Any = None) -> list[str]:
     """Numbers written as strings ("100"): TOML has numbers, so this is a mistake."""
+    if data is None:
+        data = node
     found = []
     if isinstance(node, dict):
         for key, value in node.items():
-            here = f"{path}.{key}" if path else key
+            here = (*path, key)
             if key in NUMBER_KEYS and isinstance(value, str):
-                found.append(f"{here}: {value!r} is a string; write the number without quotes")
+                found.append(
+                    f"{locate(here, data)}: {value!r} is a string; write the number without quotes"
+                )
             else:
-                found += quoted_numbers(value, here)
+                found += quoted_numbers(value, here, data)
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            ident = item.get("id") if isinstance(item, dict) else None
-            found += quoted_numbers(item, f"{path}[{ident or i + 1}]")
+            found += quoted_numbers(item, (*path, i), data)
     return found
 
 

@@ -28,6 +28,7 @@ from .models import (
     SignRole,
     State,
     check_structure,
+    check_weight,
     weight_problems,
 )
 from .scoring import missing_for_signoff
@@ -251,15 +252,19 @@ def set_weights(review: Review, kra_weights: dict[str, Any], kpi_weights: dict[s
 
 
 def parse_weight(value: Any, what: str) -> Decimal:
+    """A weight typed for a KRA or KPI, or a WorkflowError that says why not."""
+    if isinstance(value, bool):
+        raise WorkflowError(f"{what} {value!r} is not a number")
+    if isinstance(value, float):
+        value = repr(value)
     try:
         weight = Decimal(str(value).strip())
     except InvalidOperation:
         raise WorkflowError(f"{what} {str(value)!r} is not a number") from None
-    if not weight.is_finite() or weight < 0:
-        raise WorkflowError(f"{what} {value} must be a number ≥ 0")
-    if weight != weight.quantize(Decimal("0.01")):
-        raise WorkflowError(f"{what} {value} has more than 2 decimals")
-    return weight
+    try:
+        return check_weight(weight)
+    except ValueError as exc:
+        raise WorkflowError(f"{what} {exc}") from None
 
 
 # --- actions -----------------------------------------------------------------
