@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .models import Cycle, CycleState, HistoryEntry, Person, Review, SignRole, State
+from .models import Cycle, CycleState, HistoryEntry, Person, Review, RoleTemplate, SignRole, State
 from .store import NotFound, Store, StoreError, now, review_id_for
 from . import live, workflow
 from .workflow import Conflict, WorkflowError
@@ -76,10 +76,7 @@ def open_session(store: Store, login: str | None = None, as_login: str | None = 
     real = login or os_login()
     if as_login:
         if not config.allow_as:
-            store.append_audit(
-                {"event": "as-refused", "login": real, "as": as_login,
-                 "at": now().isoformat()}
-            )
+            _audit(store, {"event": "as-refused", "login": real, "as": as_login})
             raise AccessError(
                 f"--as is not allowed in {store.root}: it only works where config.toml says "
                 "allow_as = true (the demo data). Run kpireview as yourself."
@@ -88,12 +85,22 @@ def open_session(store: Store, login: str | None = None, as_login: str | None = 
     person = store.person_by_login(real)
     is_hr = real in config.hr_admins
     if person is None and not is_hr:
+        _audit(store, {"event": "login-refused", "login": real,
+                       **({"via_as": login or os_login()} if as_login else {})})
         admins = ", ".join(config.hr_admins) or "your HR admin"
         raise AccessError(
             f"the login {real!r} is not a person in {store.root}. Ask an HR admin ({admins}) "
             f"to add you: kpireview people add --login {real} ..."
         )
     return Session(store, real, person, is_hr)
+
+
+def _audit(store: Store, event: dict[str, Any]) -> None:
+    """Record a refusal in audit.json; a failure to record never hides the refusal."""
+    try:
+        store.append_audit({**event, "at": now().isoformat()})
+    except (StoreError, OSError):
+        pass
 
 
 @dataclass
@@ -133,13 +140,7 @@ class Session:
 
     def _line_of(self, person_id: str) -> set[str]:
         """Everyone above `person_id` in the management chain."""
-        managers = {p.id: p.manager for p in self.store.people()}
-        chain: set[str] = set()
-        current = managers.get(person_id)
-        while current and current not in chain:
-            chain.add(current)
-            current = managers.get(current)
-        return chain
+        return self.store.people_index().line_above(person_id)
 
     def sides(self, review: Review) -> frozenset[str]:
         sides = set()
@@ -197,19 +198,32 @@ class Session:
         """Home: my own reviews, my direct reports', and further down the line."""
         out: dict[str, list[dict[str, Any]]] = {"mine": [], "team": [], "line": [], "all": []}
         if self.person:
-            for s in self.store.summaries(person_id=self.person.id):
-                if s["state"] in {st.value for st in BEFORE_JOINT}:
-                    s = {**s, "overall": None}
-                out["mine"].append(s)
+            me = self.person.id
+            # Only the files that can hold these lines are read, so Home does not
+            # cost more in a bigger organisation (HR's "all" aside).
+            for review_id in self.store.reviews_of_person(me):
+                cycle_id = review_id.split("/")[0]
+                found: list[dict[str, Any]] = []
+                if self.person.manager:  # normally the reviewer
+                    found = self.store.summaries(cycle_id, self.person.manager, person_id=me)
+                if not found:
+                    found = self.store.summaries(cycle_id, person_id=me)
+                for s in found:
+                    if s["state"] in {st.value for st in BEFORE_JOINT}:
+                        s = {**s, "overall": None, "complete": False}  # from manager ratings
+                    out["mine"].append(s)
             out["team"] = [
-                s for s in self.store.summaries(reviewer_id=self.person.id)
-                if s["person_id"] != self.person.id
+                s for s in self.store.summaries(reviewer_id=me) if s["person_id"] != me
             ]
-            below = self._reports_below(self.person.id)
+            below = self._reports_below(me)
             if below:
+                index = self.store.people_index()
                 direct = {s["review_id"] for s in out["team"]}
+                reviewers = sorted(
+                    p for p in set(index.children.get(me, ())) | below if index.children.get(p)
+                )
                 out["line"] = [
-                    s for s in self.store.summaries()
+                    s for reviewer in reviewers for s in self.store.summaries(reviewer_id=reviewer)
                     if s["person_id"] in below and s["review_id"] not in direct
                 ]
         if self.is_hr:
@@ -218,18 +232,9 @@ class Session:
 
     def _reports_below(self, person_id: str) -> set[str]:
         """Everyone below the direct reports (their reports, and so on)."""
-        children: dict[str, list[str]] = {}
-        for p in self.store.people():
-            if p.manager:
-                children.setdefault(p.manager, []).append(p.id)
-        found: set[str] = set()
-        frontier = [c for d in children.get(person_id, []) for c in children.get(d, [])]
-        while frontier:
-            pid = frontier.pop()
-            if pid not in found:
-                found.add(pid)
-                frontier.extend(children.get(pid, []))
-        return found
+        index = self.store.people_index()
+        direct = set(index.children.get(person_id, ()))
+        return index.below(person_id) - direct - {person_id}
 
     # --- writing -------------------------------------------------------------
 
@@ -326,6 +331,11 @@ class Session:
                 raise AccessError(
                     f"only the employee and the reviewer sign review {r.id}; nobody signs for others"
                 )
+            if r.state is not State.joint_review:
+                raise AccessError(
+                    f"review {r.id} is in {r.state.label}; it is signed in the joint review "
+                    f"(next step: {NEXT_STEP[r.state]})"
+                )
 
         def apply(r: Review) -> tuple[State, list[HistoryEntry]]:
             sides = self.sides(r)
@@ -339,6 +349,11 @@ class Session:
         def check(r: Review, sides: frozenset[str]) -> None:
             if "hr" not in sides:
                 raise AccessError("only an HR admin can reopen a signed-off review")
+            if r.state is not State.signed_off:
+                raise AccessError(
+                    f"review {r.id} is in {r.state.label}, not signed off: there is nothing to "
+                    "reopen"
+                )
 
         self._change(review_id, check,
                      lambda r: (None, workflow.reopen(r, self.actor, reason, now())))
@@ -380,12 +395,15 @@ class Session:
         if not person.manager:
             raise WorkflowError(f"{person.id} has no manager to review them")
         me = self.person.id if self.person else None
+        if me == person.id:
+            raise AccessError(
+                "nobody can start or review their own review; your manager or an HR admin "
+                "starts it"
+            )
         if not self.is_hr and me != person.manager:
             raise AccessError(
                 f"only {person.id}'s manager or an HR admin may start their review"
             )
-        if me == person.id:
-            raise AccessError("nobody can start or review their own review")
         if cycle.state is CycleState.closed:
             raise WorkflowError(f"cycle {cycle.id} is closed")
         review_id = review_id_for(cycle.id, person.id)
@@ -402,11 +420,23 @@ class Session:
         self.require_hr("open, close or change cycles")
         self.store.save_cycle(cycle, must_be_new=must_be_new)
 
+    def save_template(self, text: str, source: str = "template") -> RoleTemplate:
+        """Add or replace a role template in the data directory (HR admin).
+
+        The TOML is checked first; reviews already started keep their own copy.
+        """
+        self.require_hr("add or change role templates")
+        from .templates import parse_text, template_from_data
+
+        template = template_from_data(parse_text(text, source), source)
+        self.store.write_template(template.id, text)
+        return template
+
     def save_people(self, people: list[Person]) -> None:
         self.require_hr("add or change people")
         from .people import check_people
 
-        templates = set(self.store.templates())
+        templates = self.store.template_ids()
         self.store.save_people(people, lambda all_: check_people(all_, templates))
 
 
@@ -416,12 +446,12 @@ class Session:
 def hidden_fields(review: Review, sides: frozenset[str]) -> set[str]:
     """Field suffixes this viewer may not see in the review's current state."""
     hidden: set[str] = set()
-    if "hr" in sides:
-        return hidden
+    if "hr" in sides and not sides & {"employee", "manager"}:
+        return hidden  # HR reads everything; an HR admin's own review is still blind
     if "employee" in sides and review.state in BEFORE_JOINT:
         hidden |= {"manager_rating", "agreed_rating", "rating_reason",
                    f"comment.{review.reviewer_id}"}
-    if sides & {"manager", "line"} and "employee" not in sides and review.state in SELF_BLIND:
+    if sides & {"manager", "line"} and review.state in SELF_BLIND:
         hidden |= {"self_rating", f"comment.{review.person_id}"}
     return hidden
 

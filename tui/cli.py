@@ -149,18 +149,25 @@ def demo(ctx: click.Context) -> None:
 
 
 @main.command(context_settings=CONTEXT)
+@click.option("--repair-indexes", is_flag=True,
+              help="First rebuild the team indexes (the review lists) from the review files.")
 @pass_ctx
-def doctor(c: Ctx) -> None:
+def doctor(c: Ctx, repair_indexes: bool) -> None:
     """Check every file of the data directory and report each problem.
 
-    Nothing is changed. Exit status 1 when a problem was found.
+    Nothing is changed (except the team indexes with --repair-indexes; they
+    only repeat what the review files say). Exit status 1 when a problem was found.
 
     \b
-    Example:
+    Examples:
       kpireview --data /srv/kpireview doctor
+      kpireview --data /srv/kpireview doctor --repair-indexes
     """
-    from .doctor import check_data_dir
+    from .doctor import check_data_dir, repair_indexes as rebuild
 
+    if repair_indexes:
+        count = run(lambda: rebuild(c.store))
+        click.echo(f"Rebuilt the team indexes of {count} review(s).")
     problems = check_data_dir(c.store, progress=click.progressbar)
     for p in problems:
         click.echo(p)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import os
+import stat
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -12,10 +13,23 @@ from pydantic import ValidationError
 
 from .models import Cycle, HistoryEntry, Person
 from .people import PeopleError, check_people
-from .store import DataFileError, Store, StoreError, atomic_write_bytes, first_error, read_json_file
+from .store import (
+    DataFileError,
+    Store,
+    StoreError,
+    atomic_write_bytes,
+    first_error,
+    read_json_file,
+    summary_of,
+)
 from .templates import TemplateError
 
 Progress = Callable[..., Any]
+
+# Folders whose files are not TinyDB data: presence files come and go with
+# open apps and are plain JSON.
+SKIP_DIRS = {"presence"}
+INDEX_FIX = "run 'kpireview doctor --repair-indexes' to rebuild the team indexes from the reviews"
 
 
 def _bar(progress: Progress | None, items: list[Path], label: str) -> Any:
@@ -26,8 +40,19 @@ def _bar(progress: Progress | None, items: list[Path], label: str) -> Any:
     return progress(items, label=label, file=sys.stderr)
 
 
+def _skipped(root: Path, path: Path) -> bool:
+    rel = path.relative_to(root).parts
+    return bool(rel) and rel[0] in SKIP_DIRS or any(p.startswith(".") for p in rel)
+
+
+def broken(exc: DataFileError) -> str:
+    return (f"{exc.path}: {exc.problem}; it was not changed: restore it from a backup "
+            "or repair it by hand")
+
+
 def data_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.json") if not p.name.startswith("."))
+    """Every TinyDB data file (no lock files, temp files or presence files)."""
+    return sorted(p for p in root.rglob("*.json") if p.is_file() and not _skipped(root, p))
 
 
 def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
@@ -35,7 +60,7 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
     problems: list[str] = []
     root = store.root
     if not root.is_dir():
-        return [f"{root}: does not exist"]
+        return [f"{root}: does not exist; give the data directory with --data DIR"]
     try:
         store.config()
     except StoreError as exc:
@@ -43,82 +68,131 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
     try:
         templates = set(store.templates())
     except TemplateError as exc:
-        problems.append(str(exc))
+        problems.append(f"{exc} (fix the template file or move it out of {store.templates_dir})")
         templates = set()
     for leftover in sorted(root.rglob(".*.tmp")):
         problems.append(f"{leftover}: a temporary file left by an interrupted save (safe to delete)")
     files = data_files(root)
     people: list[Person] = []
+    people_ok = False
     reviews: dict[str, dict[str, Any]] = {}
-    summaries: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, tuple[Path, dict[str, Any]]] = {}
+    broken_cycles: set[str] = set()
     with _bar(progress, files, "Checking files") as bar:
         for path in bar:
+            rel = path.relative_to(root).parts
+            is_review = len(rel) == 3 and rel[0] == "reviews"
+            is_index = len(rel) == 4 and rel[0] == "reviews" and rel[2] == "teams"
             try:
                 data = read_json_file(path)
             except DataFileError as exc:
-                problems.append(f"{exc.path}: {exc.problem}")
+                problems.append(broken(exc))
+                if is_review or is_index:
+                    broken_cycles.add(rel[1])
                 continue
             if data is None:
                 continue
-            rel = path.relative_to(root).parts
             try:
                 if rel == ("people.json",):
                     people = [Person.model_validate(d) for d in data.get("people", {}).values()]
+                    people_ok = True
                 elif rel == ("cycles.json",):
                     for d in data.get("cycles", {}).values():
                         Cycle.model_validate(d)
-                elif len(rel) == 3 and rel[0] == "reviews":
+                elif is_review:
                     review = store._review_from(path, data)
                     expected_id = f"{rel[1]}/{Path(rel[2]).stem}"
                     if review.id != expected_id:
-                        problems.append(f"{path}: holds review {review.id!r}, expected {expected_id!r}")
+                        problems.append(
+                            f"{path}: holds review {review.id!r}, expected {expected_id!r} "
+                            "(was the file renamed or copied? put it back under its own name)"
+                        )
                     seqs = [HistoryEntry.model_validate(d).seq for d in data.get("history", {}).values()]
                     if len(seqs) != len(set(seqs)):
                         problems.append(f"{path}: history has duplicate sequence numbers")
-                    reviews[review.id] = {"state": review.state.value, "reviewer": review.reviewer_id,
-                                          "revision": review.revision}
-                elif len(rel) == 4 and rel[0] == "reviews" and rel[2] == "teams":
+                    reviews[review.id] = {"summary": summary_of(review)}
+                elif is_index:
                     for d in data.get("summaries", {}).values():
-                        summaries[d.get("review_id", "?")] = d
+                        summaries[d.get("review_id", "?")] = (path, d)
             except DataFileError as exc:
-                problems.append(f"{exc.path}: {exc.problem}")
+                problems.append(broken(exc))
+                if is_review:
+                    broken_cycles.add(rel[1])
             except ValidationError as exc:
                 problems.append(f"{path}: invalid content: {first_error(exc)}")
-    if people:
+                if is_review:
+                    broken_cycles.add(rel[1])
+    if people_ok and people:
         try:
             check_people(people, templates or {p.role for p in people})
         except PeopleError as exc:
             problems += [f"{store.people_path}: {p}" for p in exc.problems]
     for rid, info in reviews.items():
-        s = summaries.get(rid)
-        if s is None:
-            problems.append(f"review {rid}: missing from its team index (lists will not show it)")
-        elif s.get("state") != info["state"]:
-            problems.append(f"review {rid}: team index is out of date (state {s.get('state')} vs {info['state']})")
-    for rid in summaries:
-        if rid not in reviews:
-            problems.append(f"review {rid}: listed in a team index but its file is missing")
+        if rid.split("/")[0] in broken_cycles:
+            continue  # fix the broken file first; the index follows from it
+        found = summaries.get(rid)
+        if found is None:
+            problems.append(f"review {rid}: missing from its team index (lists will not show "
+                            f"it); {INDEX_FIX}")
+        elif found[1] != info["summary"]:
+            problems.append(
+                f"review {rid}: team index {found[0]} is out of date (state "
+                f"{found[1].get('state')} vs {info['summary']['state']}); {INDEX_FIX}"
+            )
+    for rid, (path, _) in summaries.items():
+        if rid not in reviews and rid.split("/")[0] not in broken_cycles:
+            problems.append(f"review {rid}: listed in team index {path} but its file is missing; "
+                            f"restore the review from a backup, or {INDEX_FIX}")
     return problems
 
 
+def repair_indexes(store: Store) -> int:
+    """Rebuild every cycle's team indexes from its review files; the number of reviews."""
+    reviews_root = store.root / "reviews"
+    if not reviews_root.is_dir():
+        return 0
+    return sum(
+        store.rebuild_team_indexes(cdir.name)
+        for cdir in sorted(reviews_root.iterdir())
+        if cdir.is_dir() and not cdir.name.startswith(".")
+    )
+
+
 def backup_data_dir(store: Store, target: Path, progress: Progress | None = None) -> int:
-    """Copy every data file under its lock (so none is caught half-saved)."""
+    """Copy every data file under its lock (so none is caught half-saved).
+
+    The team indexes of the copy are then rebuilt from the copied reviews,
+    so a review saved while the backup ran cannot leave the copy with an
+    index that disagrees with it. Presence, lock and temp files are left out.
+    """
     target = Path(target)
-    if target.exists() and any(target.iterdir()):
-        raise StoreError(f"{target} is not empty; give a new or empty directory")
     root = store.root
     if not (root / Store.CONFIG).is_file():
-        raise StoreError(f"{root} is not a kpireview data directory (no config.toml)")
-    files = [p for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+        raise StoreError(f"{root} is not a kpireview data directory (no config.toml); "
+                         "give it with --data DIR")
+    if target.resolve() == root.resolve() or target.resolve().is_relative_to(root.resolve()):
+        raise StoreError(f"{target} is inside the data directory {root}; give a folder outside it")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise StoreError(f"{target} is not empty; give a new or empty directory")
+    files = [
+        p for p in sorted(root.rglob("*"))
+        if p.is_file() and not _skipped(root, p)
+    ]
     count = 0
     with _bar(progress, files, "Copying") as bar:
         for path in bar:
             dest = target / path.relative_to(root)
             with store.locked(path):
                 atomic_write_bytes(dest, path.read_bytes())
-            shutil.copymode(path, dest)
+            # the copy keeps the owner's and group's bits, never any for others
+            os.chmod(dest, stat.S_IMODE(path.stat().st_mode) & 0o7770)
             count += 1
+    copy = Store(target)
+    try:
+        repair_indexes(copy)
+    except DataFileError:
+        pass  # a damaged review was copied as it is; doctor on the copy names it
     return count
 
 
-__all__ = ["backup_data_dir", "check_data_dir", "data_files"]
+__all__ = ["backup_data_dir", "check_data_dir", "data_files", "repair_indexes"]

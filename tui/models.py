@@ -93,7 +93,7 @@ Number = Annotated[Decimal, AfterValidator(_check_finite)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class Kind(str, Enum):

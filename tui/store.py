@@ -5,31 +5,42 @@ Layout (see docs/storage.md):
     config.toml                         HR admins, whether --as is allowed, ...
     people.json                         TinyDB, table "people"
     cycles.json                         TinyDB, table "cycles"
+    audit.json                          TinyDB, table "events" (refused logins, refused --as)
     templates/*.toml                    role templates added by HR
     reviews/<cycle>/<person>.json       one review: tables "review" and "history"
     reviews/<cycle>/teams/<reviewer>.json   summaries of one reviewer's reviews
-    presence/<cycle>/<person>/<login>-<pid>.json   who has a review open
+    presence/<cycle>/<person>/<login>-<host>-<pid>.json   who has a review open
 
 Every read-modify-write holds a lock on a separate, stable lock file
-(``.<name>.lock`` beside the data file); every write goes to a temporary file
-in the same directory, is fsynced and renamed over the old one. A file that
-cannot be read is never written: the caller gets a `DataFileError`.
+(``.<name>.lock`` beside the data file) and, inside one process, a thread
+lock for the same file; every write goes to a temporary file in the same
+directory, is fsynced and renamed over the old one. A file that cannot be
+read is never written: the caller gets a `DataFileError`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import threading
+import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 import filelock
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
@@ -42,12 +53,17 @@ from .models import (
     RatingScale,
     Review,
     RoleTemplate,
+    State,
 )
 
 T = TypeVar("T")
 FILE_MODE = 0o660
 DIR_MODE = 0o2770
 LOCK_TIMEOUT = 30.0
+# fsync makes a save survive a power cut (a rename alone survives a killed
+# process). Tests that only prove locking switch it off for speed.
+FSYNC = True
+LOCK_POLL = 0.004  # longest wait between two tries for a busy lock (they start at 1 ms)
 
 
 class StoreError(Exception):
@@ -66,6 +82,14 @@ class DataFileError(StoreError):
         )
 
 
+class WriteError(StoreError, OSError):
+    """The operating system refused a write (permissions, disk full); nothing was changed."""
+
+
+class ReadOnlyReview(StoreError):
+    """A signed-off review: the store itself refuses to change it (except a reopen)."""
+
+
 class NotFound(StoreError):
     pass
 
@@ -78,6 +102,8 @@ def now() -> datetime:
 
 
 def fsync_dir(path: Path) -> None:
+    if not FSYNC:
+        return
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -91,36 +117,68 @@ def fsync_dir(path: Path) -> None:
 
 
 def make_dirs(path: Path) -> None:
-    """Create missing directories level by level, each group-accessible."""
+    """Create missing directories level by level, each 2770 (group, setgid).
+
+    `mkdir` applies the umask, so the mode is set again afterwards: a shared
+    data directory stays group-writable whatever the user's umask.
+    """
+    path = Path(path)
     if path.is_dir():
         return
     make_dirs(path.parent)
     try:
         path.mkdir(mode=DIR_MODE)
     except FileExistsError:
+        return
+    except OSError as exc:
+        raise WriteError(
+            f"{path}: cannot create the folder ({exc.strerror}). Check that you may write to "
+            f"{path.parent} (on a shared server: that you are in the data directory's group)."
+        ) from None
+    try:
+        os.chmod(path, DIR_MODE)
+    except OSError:  # pragma: no cover - we just created it, so we own it
         pass
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves the old or the new file."""
+    """Write `data` to `path` so that a crash leaves the old or the new file.
+
+    Temp file in the same folder, fsync, rename over the old file, fsync the
+    folder. A new file is 0660 (no bits for others), an existing file keeps
+    its mode.
+    """
+    path = Path(path)
     make_dirs(path.parent)
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = FILE_MODE
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(
+            f"{path}: cannot save ({exc.strerror}); the file was not changed. Check that you "
+            f"may write to {path.parent} and that the disk is not full."
+        ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
+            if FSYNC:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise WriteError(
+                f"{path}: cannot save ({exc.strerror}); the file was not changed. Check that "
+                f"you may write to {path.parent} and that the disk is not full."
+            ) from None
         raise
     fsync_dir(path.parent)
 
@@ -136,11 +194,16 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     `DataFileError` and are not touched.
     """
     try:
-        raw = path.read_bytes()
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
+    return parse_db_bytes(path, raw)
+
+
+def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
+    """The tables of a TinyDB file's bytes, or `DataFileError` naming `path`."""
     if not raw.strip():
         raise DataFileError(path, "is empty (0 bytes of data)" if not raw else "holds only whitespace")
     if b"\x00" in raw:
@@ -162,7 +225,7 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
             if not isinstance(doc, dict):
                 raise DataFileError(path, f"table {table_name!r} document {doc_id} is not an object")
             version = doc.get("schema_version")
-            if not isinstance(version, int):
+            if not isinstance(version, int) or isinstance(version, bool):
                 raise DataFileError(
                     path, f"table {table_name!r} document {doc_id} has no schema_version"
                 )
@@ -184,9 +247,9 @@ def dump_json(data: Any) -> bytes:
 class TransactionStorage(Storage):
     """TinyDB storage that reads the file once and writes it once, atomically.
 
-    Only used inside `Store.transaction`, which holds the file's lock for the
-    whole read-modify-write. Unlike CachingMiddleware nothing is buffered past
-    the end of the transaction: `commit()` writes, an exception discards.
+    Only used under `Store.locked`, which holds the file's lock for the whole
+    read-modify-write. Unlike CachingMiddleware nothing is buffered past the
+    end of the transaction: `commit()` writes, an exception discards.
     """
 
     def __init__(self, path: str | Path):
@@ -207,9 +270,113 @@ class TransactionStorage(Storage):
             self.dirty = False
 
 
-class ReadOnlyStorage(TransactionStorage):
-    def write(self, data: dict[str, Any]) -> None:  # pragma: no cover - guarded by callers
-        raise StoreError(f"{self.path} was opened read-only")
+# --- locks -----------------------------------------------------------------
+
+
+class LockTimeout(Exception):
+    pass
+
+
+class _PathLock:
+    """One data file's lock in this process: a thread lock, then the file lock.
+
+    Threads of one process queue on the RLock (a file lock alone does not
+    keep two threads of the same process apart); processes queue on an
+    exclusive `flock` of the lock file. A failed try costs microseconds, so
+    a waiter can retry every millisecond or so without eating the CPU the
+    holder needs. (filelock is the fallback where there is no fcntl; it is
+    about 100 times slower per try.)
+    """
+
+    def __init__(self, lock_path: Path):
+        self.lock_path = lock_path
+        self.threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._fallback = None
+        if fcntl is None:  # pragma: no cover - Windows
+            self._fallback = filelock.FileLock(
+                lock_path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, thread_local=False,
+                preserve_lock_file=True, poll_interval=LOCK_POLL,
+            )
+
+    def acquire(self, timeout: float) -> None:
+        """Take the file lock; the caller holds `self.threads`."""
+        if self._depth:
+            self._depth += 1
+            return
+        if self._fallback is not None:  # pragma: no cover - Windows
+            try:
+                self._fallback.acquire(timeout=timeout)
+            except filelock.Timeout:
+                raise LockTimeout from None
+            self._depth = 1
+            return
+        fd = self._open()
+        try:
+            deadline = time.monotonic() + timeout
+            delay = LOCK_POLL / 4
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, LOCK_POLL)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._depth = 1
+
+    def _open(self) -> int:
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except PermissionError:
+            # someone else's lock file we may only read: flock works on that too
+            return os.open(self.lock_path, os.O_RDONLY)
+        try:
+            st = os.fstat(fd)
+            if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != FILE_MODE:
+                os.fchmod(fd, FILE_MODE)  # the umask took the group's bits away
+        except OSError:  # pragma: no cover - a file system without modes
+            pass
+        return fd
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
+        if self._fallback is not None:  # pragma: no cover - Windows
+            self._fallback.release()
+            return
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
+_LOCKS: dict[str, _PathLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _forget_locks_after_fork() -> None:  # pragma: no cover - runs in forked children
+    global _LOCKS_GUARD
+    _LOCKS_GUARD = threading.Lock()
+    _LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_after_fork)
+
+
+def lock_path_for(path: Path) -> Path:
+    """The stable lock file of a data file: `.<name>.lock` beside it."""
+    return path.parent / f".{path.name}.lock"
 
 
 # --- config ----------------------------------------------------------------
@@ -225,6 +392,11 @@ class Config(BaseModel):
     default_scale: RatingScale = Field(default_factory=RatingScale)
 
 
+# Every key config_text writes. A file missing one was cut short (or written
+# by hand incompletely): refused rather than silently taking a default.
+CONFIG_KEYS = ("schema_version", "organisation", "hr_admins", "allow_as", "default_scale")
+
+
 def config_text(config: Config) -> str:
     import tomli_w
 
@@ -234,6 +406,100 @@ def config_text(config: Config) -> str:
         "# allow_as: whether 'kpireview --as LOGIN' may act as someone else (demo data only).\n"
         + tomli_w.dumps(config.model_dump(mode="json"))
     )
+
+
+def parse_config(path: Path, raw: bytes) -> Config:
+    """config.toml's bytes -> Config, or `DataFileError` naming the file."""
+    if not raw.strip():
+        raise DataFileError(path, "is empty (0 bytes of data)" if not raw else "holds only whitespace")
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise DataFileError(path, f"contains NUL bytes at offset {offset} (damaged on disk?)")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, f"is not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(path, f"is not valid TOML: {exc}") from None
+    version = data.get("schema_version")
+    if version is None:
+        raise DataFileError(path, "has no schema_version (is it cut short?)")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise DataFileError(path, f"schema_version {version!r} is not a whole number")
+    if version > SCHEMA_VERSION:
+        raise DataFileError(
+            path,
+            f"was written by a newer kpireview (schema version {version}, this program knows "
+            f"{SCHEMA_VERSION}); upgrade kpireview to use it",
+        )
+    missing = [k for k in CONFIG_KEYS if k not in data]
+    if isinstance(data.get("default_scale"), dict):
+        missing += [f"default_scale.{k}" for k in ("min", "max", "labels")
+                    if k not in data["default_scale"]]
+    if missing:
+        raise DataFileError(
+            path, f"has no {', '.join(missing)} (is it cut short? 'kpireview init' writes every key)"
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise DataFileError(path, f"is not a valid config: {problems}") from None
+
+
+# --- people index ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeopleIndex:
+    """people.json validated once, looked up by id, login and manager.
+
+    The Person objects are shared with the cache: treat them as read-only
+    (the public `Store.people()`/`person()` hand out copies).
+    """
+
+    people: tuple[Person, ...] = ()
+    by_id: Mapping[str, Person] = field(default_factory=dict)
+    by_login: Mapping[str, Person] = field(default_factory=dict)  # active people only
+    managers: Mapping[str, str | None] = field(default_factory=dict)
+    children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, people: list[Person]) -> PeopleIndex:
+        by_login: dict[str, Person] = {}
+        children: dict[str, list[str]] = {}
+        for p in people:
+            if p.active:
+                by_login.setdefault(p.login, p)
+            if p.manager:
+                children.setdefault(p.manager, []).append(p.id)
+        return cls(
+            people=tuple(people),
+            by_id={p.id: p for p in people},
+            by_login=by_login,
+            managers={p.id: p.manager for p in people},
+            children={k: tuple(v) for k, v in children.items()},
+        )
+
+    def line_above(self, person_id: str) -> set[str]:
+        """Everyone above `person_id` in the management chain."""
+        chain: set[str] = set()
+        current = self.managers.get(person_id)
+        while current and current not in chain:
+            chain.add(current)
+            current = self.managers.get(current)
+        return chain
+
+    def below(self, person_id: str) -> set[str]:
+        """Everyone below `person_id` (reports, their reports, and so on)."""
+        found: set[str] = set()
+        frontier = list(self.children.get(person_id, ()))
+        while frontier:
+            pid = frontier.pop()
+            if pid not in found and pid != person_id:
+                found.add(pid)
+                frontier.extend(self.children.get(pid, ()))
+        return found
 
 
 # --- the store -------------------------------------------------------------
@@ -246,9 +512,12 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._locks: dict[Path, filelock.FileLock] = {}
-        self._locks_guard = threading.Lock()
         self._config: Config | None = None
+        # (bytes of people.json, its tables, the index, {doc id: (doc, Person)})
+        self._people_cache: tuple[bytes, dict[str, Any], PeopleIndex,
+                                  dict[str, tuple[dict[str, Any], Person]]] | None = None
+        self._templates_cache: tuple[tuple[tuple[str, bytes], ...], dict[str, RoleTemplate]] | None = None
+        self._cache_guard = threading.Lock()
 
     # paths
     @property
@@ -260,6 +529,10 @@ class Store:
         return self.root / "cycles.json"
 
     @property
+    def audit_path(self) -> Path:
+        return self.root / "audit.json"
+
+    @property
     def templates_dir(self) -> Path:
         return self.root / "templates"
 
@@ -268,6 +541,8 @@ class Store:
         return self.root / "reviews" / cycle_id / f"{person_id}.json"
 
     def team_index_path(self, cycle_id: str, reviewer_id: str) -> Path:
+        check_id(cycle_id, "cycle id")
+        check_id(reviewer_id, "reviewer id")
         return self.root / "reviews" / cycle_id / "teams" / f"{reviewer_id}.json"
 
     def presence_dir(self, review_id: str) -> Path:
@@ -281,101 +556,196 @@ class Store:
         return not self.root.exists() or not any(self.root.iterdir())
 
     # locking
-    def lock(self, path: Path) -> filelock.FileLock:
-        lock_path = path.parent / f".{path.name}.lock"
-        with self._locks_guard:
-            lock = self._locks.get(lock_path)
+    def lock(self, path: Path) -> _PathLock:
+        lock_path = lock_path_for(Path(path))
+        key = os.path.abspath(lock_path)
+        with _LOCKS_GUARD:
+            lock = _LOCKS.get(key)
             if lock is None:
-                make_dirs(path.parent)
-                lock = filelock.FileLock(
-                    lock_path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, thread_local=False,
-                    preserve_lock_file=True,
-                )
-                self._locks[lock_path] = lock
+                lock = _LOCKS[key] = _PathLock(lock_path)
         return lock
 
     @contextmanager
     def locked(self, path: Path) -> Iterator[None]:
+        """Hold `path`'s lock (threads of this process and other processes)."""
+        path = Path(path)
         lock = self.lock(path)
+        busy = StoreError(
+            f"{path}: could not get the lock within {LOCK_TIMEOUT:.0f} s; another kpireview "
+            "process is holding it. Try again in a moment."
+        )
+        if not lock.threads.acquire(timeout=LOCK_TIMEOUT):
+            raise busy
         try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise StoreError(
-                f"{path}: could not get the lock within {LOCK_TIMEOUT:.0f} s; another kpireview "
-                "process is holding it. Try again in a moment."
-            ) from None
-        try:
-            yield
+            make_dirs(path.parent)
+            try:
+                lock.acquire(LOCK_TIMEOUT)
+            except LockTimeout:
+                raise busy from None
+            except OSError as exc:
+                raise WriteError(
+                    f"{lock.lock_path}: cannot create or open the lock file ({exc.strerror}). "
+                    f"Check that you may write to {path.parent} (on a shared server: that you "
+                    "are in the data directory's group; see docs/shared-server.md)."
+                ) from None
+            try:
+                yield
+            finally:
+                lock.release()
         finally:
-            lock.release()
+            lock.threads.release()
+
+    @staticmethod
+    def _open(path: Path) -> TinyDB:
+        """A TinyDB on `path` that writes only on `db.storage.commit()`; caller holds the lock."""
+        return TinyDB(path, storage=TransactionStorage)
 
     @contextmanager
-    def transaction(self, path: Path) -> Iterator[TinyDB]:
+    def _transaction(self, path: Path) -> Iterator[TinyDB]:
         """A TinyDB on `path` under its lock, written atomically on success."""
         with self.locked(path):
-            db = TinyDB(path, storage=TransactionStorage)
+            db = self._open(path)
             yield db
             db.storage.commit()  # type: ignore[attr-defined]
-
-    def read_db(self, path: Path) -> TinyDB:
-        """A read-only snapshot; a reader needs no lock because writes are renames."""
-        return TinyDB(path, storage=ReadOnlyStorage)
 
     # config
     def config(self) -> Config:
         if self._config is None:
             path = self.root / self.CONFIG
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                raw = path.read_bytes()
             except FileNotFoundError:
                 raise StoreError(
                     f"{self.root} is not a kpireview data directory (no {self.CONFIG}). "
                     "Run 'kpireview init' or 'kpireview demo' to create one."
                 ) from None
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise DataFileError(path, f"cannot be read: {exc}") from None
-            if isinstance(data.get("schema_version"), int) and data["schema_version"] > SCHEMA_VERSION:
-                raise DataFileError(
-                    path, f"was written by a newer kpireview (schema version {data['schema_version']})"
-                )
-            try:
-                self._config = Config.model_validate(data)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-                )
-                raise DataFileError(path, f"is not a valid config: {problems}") from None
+            except OSError as exc:
+                raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
+            self._config = parse_config(path, raw)
         return self._config
 
     def write_config(self, config: Config) -> None:
         path = self.root / self.CONFIG
         with self.locked(path):
+            if path.exists():
+                # never replace a config that cannot be read: it may be the only copy
+                parse_config(path, path.read_bytes())
             atomic_write_text(path, config_text(config))
         self._config = config
 
     # templates
     def templates(self) -> dict[str, RoleTemplate]:
-        from .templates import load_all
+        """Shipped and data-directory templates by id (the data directory's win).
 
-        return load_all(self.templates_dir)
+        Parsed once and kept until a template file's bytes change (the files
+        are read on every call, which is cheap; parsing is not).
+        """
+        return {k: v.model_copy(deep=True) for k, v in self._templates().items()}
+
+    def write_template(self, template_id: str, text: str) -> Path:
+        """Write a (checked) template's TOML to templates/<id>.toml, atomically."""
+        from .models import ID_RE
+
+        if not ID_RE.fullmatch(template_id):
+            raise StoreError(f"{template_id!r} is not a template id; nothing was written")
+        path = self.templates_dir / f"{template_id}.toml"
+        with self.locked(path):
+            atomic_write_text(path, text)
+        return path
+
+    def template_ids(self) -> set[str]:
+        """The ids of every template (no copies made: cheap)."""
+        return set(self._templates())
+
+    def _templates(self) -> dict[str, RoleTemplate]:
+        """The cached templates themselves: never hand these out to be changed."""
+        from .templates import TemplateError, load_template, template_files
+
+        files = template_files(self.templates_dir)
+        contents = []
+        for path in files:
+            try:
+                contents.append((str(path), path.read_bytes()))
+            except OSError as exc:
+                raise TemplateError(str(path), [f"cannot read: {exc.strerror}"]) from None
+        key = tuple(contents)
+        with self._cache_guard:
+            cached = self._templates_cache
+        if cached is None or cached[0] != key:
+            templates: dict[str, RoleTemplate] = {}
+            for path in files:
+                template = load_template(path)
+                templates[template.id] = template
+            cached = (key, templates)
+            with self._cache_guard:
+                self._templates_cache = cached
+        return cached[1]
 
     def template(self, template_id: str) -> RoleTemplate:
-        templates = self.templates()
+        templates = self._templates()
         if template_id not in templates:
             raise NotFound(
                 f"no role template {template_id!r}; known: {', '.join(sorted(templates))}"
             )
-        return templates[template_id]
+        return templates[template_id].model_copy(deep=True)
 
     # people
+    def people_index(self) -> PeopleIndex:
+        """people.json validated, cached until its bytes change.
+
+        The file is read on every call (cheap) and compared with the bytes
+        the cache was built from, so a save by another process is seen at
+        once; the JSON parse and the validation are skipped when nothing
+        changed, and only changed people are validated again when it did.
+        """
+        path = self.people_path
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return PeopleIndex()
+        except OSError as exc:
+            raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
+        return self._people_state(raw)[1]
+
+    def _people_state(self, raw: bytes) -> tuple[dict[str, Any], PeopleIndex]:
+        """(the file's tables, the index) for people.json's bytes `raw`."""
+        path = self.people_path
+        with self._cache_guard:
+            cached = self._people_cache
+        if cached is not None and cached[0] == raw:
+            return cached[1], cached[2]
+        data = parse_db_bytes(path, raw)
+        known = cached[3] if cached is not None else {}
+        validated: dict[str, tuple[dict[str, Any], Person]] = {}
+        for doc_id, doc in data.get("people", {}).items():
+            hit = known.get(doc_id)
+            if hit is not None and hit[0] == doc:
+                validated[doc_id] = hit
+                continue
+            try:
+                validated[doc_id] = (doc, Person.model_validate(doc))
+            except ValidationError as exc:
+                raise DataFileError(
+                    path, f"person {doc.get('id', doc_id)!r} is not valid: {first_error(exc)}"
+                ) from None
+        index = PeopleIndex.build([person for _, person in validated.values()])
+        dupes = len(index.by_id) != len(index.people)
+        if dupes:
+            seen: set[str] = set()
+            twice = sorted({p.id for p in index.people if p.id in seen or seen.add(p.id)})
+            raise DataFileError(path, f"holds person id(s) {', '.join(twice)} more than once")
+        with self._cache_guard:
+            self._people_cache = (raw, data, index, validated)
+        return data, index
+
     def people(self) -> list[Person]:
-        return [Person.model_validate(d) for d in self._table(self.people_path, "people")]
+        return [p.model_copy() for p in self.people_index().people]
 
     def person(self, person_id: str) -> Person:
-        for doc in self._table(self.people_path, "people"):
-            if doc.get("id") == person_id:
-                return Person.model_validate(doc)
-        raise NotFound(f"no person with id {person_id!r}")
+        found = self.people_index().by_id.get(person_id)
+        if found is None:
+            raise NotFound(f"no person with id {person_id!r}")
+        return found.model_copy()
 
     def find_person(self, person_id: str) -> Person | None:
         try:
@@ -384,33 +754,60 @@ class Store:
             return None
 
     def person_by_login(self, login: str) -> Person | None:
-        for doc in self._table(self.people_path, "people"):
-            if doc.get("login") == login and doc.get("active", True):
-                return Person.model_validate(doc)
-        return None
+        found = self.people_index().by_login.get(login)
+        return None if found is None else found.model_copy()
 
     def save_people(
         self, people: list[Person], check: Callable[[list[Person]], None] | None = None
     ) -> None:
         """Insert or replace people by id, all or nothing; `check` sees the result first."""
-        with self.transaction(self.people_path) as db:
-            table = db.table("people")
-            current = {d["id"]: Person.model_validate(d) for d in table.all()}
+        people = [Person.model_validate(p.model_dump()) for p in people]
+        counts = Counter(p.id for p in people)
+        dupes = sorted(i for i, n in counts.items() if n > 1)
+        if dupes:
+            raise StoreError(f"the same person id is given twice: {', '.join(dupes)}; nothing saved")
+        path = self.people_path
+        with self.locked(path):
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                raw = None
+            except OSError as exc:
+                raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
+            data, index = self._people_state(raw) if raw is not None else ({}, PeopleIndex())
+            current = dict(index.by_id)
             for p in people:
                 current[p.id] = p
             if check is not None:
                 check(list(current.values()))
-            by_id = {d["id"]: d.doc_id for d in table.all()}
+            table = dict(data.get("people", {}))
+            doc_ids = {d.get("id"): k for k, d in table.items()}
+            next_id = max((int(k) for k in table), default=0)
             for p in people:
-                doc = p.model_dump(mode="json")
-                if p.id in by_id:
-                    table.update(doc, doc_ids=[by_id[p.id]])
-                else:
-                    table.insert(doc)
+                key = doc_ids.get(p.id)
+                if key is None:
+                    next_id += 1
+                    key = doc_ids[p.id] = str(next_id)
+                table[key] = p.model_dump(mode="json")
+            new_data = {**data, "people": table}
+            out = dump_json(new_data)
+            atomic_write_bytes(path, out)
+            validated = {k: (doc, current[doc["id"]]) for k, doc in table.items()}
+            new_index = PeopleIndex.build([person for _, person in validated.values()])
+            with self._cache_guard:
+                self._people_cache = (out, new_data, new_index, validated)
 
     # cycles
     def cycles(self) -> list[Cycle]:
-        return [Cycle.model_validate(d) for d in self._table(self.cycles_path, "cycles")]
+        out = []
+        for doc_id, doc in self._docs(self.cycles_path, "cycles"):
+            try:
+                out.append(Cycle.model_validate(doc))
+            except ValidationError as exc:
+                raise DataFileError(
+                    self.cycles_path, f"cycle {doc.get('id', doc_id)!r} is not valid: {first_error(exc)}"
+                ) from None
+        return out
 
     def cycle(self, cycle_id: str) -> Cycle:
         for c in self.cycles():
@@ -419,7 +816,8 @@ class Store:
         raise NotFound(f"no cycle with id {cycle_id!r}")
 
     def save_cycle(self, cycle: Cycle, must_be_new: bool = False) -> None:
-        with self.transaction(self.cycles_path) as db:
+        cycle = Cycle.model_validate(cycle.model_dump())
+        with self._transaction(self.cycles_path) as db:
             table = db.table("cycles")
             q = Query()
             if table.search(q.id == cycle.id):
@@ -449,13 +847,23 @@ class Store:
         except ValidationError as exc:
             raise DataFileError(path, f"holds an invalid review: {first_error(exc)}") from None
 
+    def _history_from(self, path: Path, data: dict[str, Any]) -> list[HistoryEntry]:
+        entries = []
+        for doc_id, doc in data.get("history", {}).items():
+            try:
+                entries.append(HistoryEntry.model_validate(doc))
+            except ValidationError as exc:
+                raise DataFileError(
+                    path, f"history entry {doc_id} is not valid: {first_error(exc)}"
+                ) from None
+        return sorted(entries, key=lambda e: e.seq)
+
     def history(self, review_id: str) -> list[HistoryEntry]:
         path = self.review_path(review_id)
         data = read_json_file(path)
         if data is None:
             raise NotFound(f"no review {review_id!r}")
-        entries = [HistoryEntry.model_validate(d) for d in data.get("history", {}).values()]
-        return sorted(entries, key=lambda e: e.seq)
+        return self._history_from(path, data)
 
     def review_mtime(self, review_id: str) -> int | None:
         try:
@@ -464,22 +872,39 @@ class Store:
             return None
 
     def create_review(self, review: Review, entries: list[HistoryEntry], replace: bool = False) -> None:
-        path = self.review_path(review.id)
-        with self.transaction(path) as db:
-            table = db.table("review")
-            if len(table) and not replace:
-                raise StoreError(f"review {review.id!r} exists already")
-            table.truncate()
-            table.insert(review.model_dump(mode="json"))
-            history = db.table("history")
-            if not replace:
-                history.truncate()
-            start = max((int(d["seq"]) for d in history.all()), default=0)
-            history.insert_multiple(
-                e.model_copy(update={"seq": start + i + 1}).model_dump(mode="json")
-                for i, e in enumerate(entries)
+        """Write a new review with its first history entries.
+
+        With `replace`, an existing review is replaced (an import) and its
+        history kept, the new entries appended; a signed-off review is never
+        replaced (an HR admin reopens it first).
+        """
+        try:
+            review = Review.model_validate(review.model_dump())
+        except ValidationError as exc:
+            raise StoreError(f"review {review.id}: not valid: {first_error(exc)}; nothing saved") from None
+        if review.id != review_id_for(review.cycle_id, review.person_id):
+            raise StoreError(
+                f"review {review.id!r} does not match its cycle {review.cycle_id!r} and person "
+                f"{review.person_id!r} (expected {review_id_for(review.cycle_id, review.person_id)!r}); "
+                "nothing saved"
             )
-        self._update_summary(review)
+        path = self.review_path(review.id)
+        with self.locked(path):
+            raw = read_json_file(path)
+            old_reviewer = None
+            if raw is not None:
+                if not replace:
+                    raise StoreError(f"review {review.id!r} exists already ({path})")
+                old = self._review_from(path, raw)
+                if old.state is State.signed_off:
+                    raise ReadOnlyReview(
+                        f"review {review.id} is signed off and read-only, so it was not replaced; "
+                        "an HR admin can reopen it with a reason first"
+                    )
+                if old.reviewer_id != review.reviewer_id:
+                    old_reviewer = old.reviewer_id
+            data = with_review(raw or {}, review, entries)
+            self._commit_with_summary(path, data, review, old_reviewer)
 
     def update_review(
         self, review_id: str, change: Callable[[Review], tuple[T, list[HistoryEntry]]]
@@ -487,80 +912,114 @@ class Store:
         """Lock, read, apply `change` to a copy, validate, write review and history.
 
         `change` returns a result and the history entries that describe what
-        it did; if it raises, nothing is written.
+        it did; if it raises, nothing is written. A signed-off review only
+        accepts a reopen (state back to joint review, with a reason, nothing
+        else changed): `ReadOnlyReview` otherwise.
         """
         path = self.review_path(review_id)
-        with self.transaction(path) as db:
-            raw = db.storage.read()  # type: ignore[attr-defined]
+        if not path.is_file():
+            raise NotFound(f"no review {review_id!r}")
+        with self.locked(path):
+            raw = read_json_file(path)
             if raw is None:
                 raise NotFound(f"no review {review_id!r}")
             review = self._review_from(path, raw)
+            state, reviewer, ident = review.state, review.reviewer_id, (review.id, review.person_id)
             result, entries = change(review)
             if not entries:
                 return result, review
+            if state is State.signed_off:
+                check_reopen(self._review_from(path, raw), review, entries)
             try:
                 review = Review.model_validate(review.model_dump())
             except ValidationError as exc:
-                raise StoreError(f"review {review_id}: the change is not valid: {first_error(exc)}") from None
+                raise StoreError(
+                    f"review {review_id}: the change is not valid: {first_error(exc)}; nothing saved"
+                ) from None
+            if (review.id, review.person_id) != ident:
+                raise StoreError(f"review {review_id}: a change may not alter the review's id")
             review.updated_at = now()
-            table = db.table("review")
-            table.update(review.model_dump(mode="json"), doc_ids=[table.all()[0].doc_id])
-            history = db.table("history")
-            last = max((int(d["seq"]) for d in history.all()), default=0)
-            history.insert_multiple(
-                e.model_copy(update={"seq": last + i + 1}).model_dump(mode="json")
-                for i, e in enumerate(entries)
-            )
-        self._update_summary(review)
+            data = with_review(raw, review, entries)
+            old_reviewer = reviewer if reviewer != review.reviewer_id else None
+            self._commit_with_summary(path, data, review, old_reviewer)
         return result, review
 
     def append_history(self, review_id: str, entries: list[HistoryEntry]) -> None:
-        """Add entries (an export, a refused access) without changing the review."""
+        """Add entries (an export, a refused access) without changing the review.
+
+        History only grows: there is no public way to change or remove an
+        entry, and each new entry gets the next sequence number.
+        """
         path = self.review_path(review_id)
-        with self.transaction(path) as db:
-            history = db.table("history")
-            last = max((int(d["seq"]) for d in history.all()), default=0)
-            history.insert_multiple(
-                e.model_copy(update={"seq": last + i + 1}).model_dump(mode="json")
-                for i, e in enumerate(entries)
-            )
+        if not path.is_file():
+            raise NotFound(f"no review {review_id!r}")
+        with self.locked(path):
+            raw = read_json_file(path)
+            if raw is None:
+                raise NotFound(f"no review {review_id!r}")
+            self._review_from(path, raw)
+            atomic_write_bytes(path, dump_json(with_history(raw, entries)))
 
-    def append_audit(self, event: dict[str, Any]) -> None:
-        """Events that belong to no review (a refused --as), in audit.json."""
-        with self.transaction(self.root / "audit.json") as db:
-            db.table("events").insert({"schema_version": SCHEMA_VERSION, **event})
+    def _commit_with_summary(self, path: Path, data: dict[str, Any], review: Review,
+                             old_reviewer: str | None) -> None:
+        """Write the review file, then its line in the reviewer's team index.
 
-    def audit(self) -> list[dict[str, Any]]:
-        return self._table(self.root / "audit.json", "events")
-
-    # summaries: one small file per reviewer and cycle keeps lists fast
-    def _update_summary(self, review: Review) -> None:
-        from .scoring import fmt, overall, progress
-
-        done, total = progress(review)
-        result = overall(review, "agreed")
-        summary = {
-            "schema_version": SCHEMA_VERSION,
-            "review_id": review.id,
-            "cycle_id": review.cycle_id,
-            "person_id": review.person_id,
-            "person_name": review.person_name,
-            "reviewer_id": review.reviewer_id,
-            "role_id": review.role_id,
-            "role_title": review.role_title,
-            "state": review.state.value,
-            "done": done,
-            "total": total,
-            "overall": None if result.score is None else fmt(result.score),
-            "complete": result.complete,
-        }
-        path = self.team_index_path(review.cycle_id, review.reviewer_id)
-        with self.transaction(path) as db:
-            table = db.table("summaries")
+        Called with the review's lock held; the index is locked and read
+        before the review is written, so a damaged index stops the save
+        before anything changes. (Lock order: review, then team index.)
+        """
+        index_path = self.team_index_path(review.cycle_id, review.reviewer_id)
+        old_path = self.team_index_path(review.cycle_id, old_reviewer) if old_reviewer else None
+        with self.locked(index_path):
+            index = self._open(index_path)
+            if old_path is not None:
+                read_json_file(old_path)  # it must be readable too before anything is written
+            atomic_write_bytes(path, dump_json(data))
+            table = index.table("summaries")
+            summary = summary_of(review)
             q = Query()
             # Most edits (an actual, a comment) leave the summary as it was: skip the write.
             if table.get(q.review_id == review.id) != summary:
                 table.upsert(summary, q.review_id == review.id)
+            index.storage.commit()  # type: ignore[attr-defined]
+        if old_path is not None:
+            with self.locked(old_path):
+                old_index = self._open(old_path)
+                old_index.table("summaries").remove(Query().review_id == review.id)
+                old_index.storage.commit()  # type: ignore[attr-defined]
+
+    def rebuild_team_indexes(self, cycle_id: str) -> int:
+        """Write every team index of a cycle afresh from its review files.
+
+        The indexes only repeat what the reviews say, so this loses nothing.
+        Returns the number of reviews indexed.
+        """
+        cdir = self.root / "reviews" / cycle_id
+        by_reviewer: dict[str, list[dict[str, Any]]] = {}
+        for f in sorted(cdir.glob("*.json")):
+            if f.name.startswith("."):
+                continue
+            data = read_json_file(f)
+            if data is None:
+                continue
+            review = self._review_from(f, data)
+            by_reviewer.setdefault(review.reviewer_id, []).append(summary_of(review))
+        teams = cdir / "teams"
+        existing = {f.stem for f in teams.glob("*.json") if not f.name.startswith(".")}
+        for reviewer in sorted(existing | set(by_reviewer)):
+            path = self.team_index_path(cycle_id, reviewer)
+            docs = {str(i): s for i, s in enumerate(by_reviewer.get(reviewer, []), 1)}
+            with self.locked(path):
+                atomic_write_bytes(path, dump_json({"summaries": docs}))
+        return sum(len(v) for v in by_reviewer.values())
+
+    def append_audit(self, event: dict[str, Any]) -> None:
+        """Events that belong to no review (a refused login or --as), in audit.json."""
+        with self._transaction(self.audit_path) as db:
+            db.table("events").insert({**event, "schema_version": SCHEMA_VERSION})
+
+    def audit(self) -> list[dict[str, Any]]:
+        return [doc for _, doc in self._docs(self.audit_path, "events")]
 
     def summaries(
         self,
@@ -569,17 +1028,11 @@ class Store:
         person_id: str | None = None,
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        reviews_root = self.root / "reviews"
-        if not reviews_root.is_dir():
-            return out
-        cycle_dirs = [reviews_root / cycle_id] if cycle_id else sorted(
-            p for p in reviews_root.iterdir() if p.is_dir()
-        )
-        for cdir in cycle_dirs:
+        for cdir in self._cycle_dirs(cycle_id):
             if reviewer_id is not None:
                 files = [cdir / "teams" / f"{reviewer_id}.json"]
             else:
-                files = sorted((cdir / "teams").glob("*.json"))
+                files = sorted(f for f in (cdir / "teams").glob("*.json") if not f.name.startswith("."))
             for f in files:
                 data = read_json_file(f)
                 if data is None:
@@ -590,43 +1043,117 @@ class Store:
         return out
 
     def review_ids(self, cycle_id: str | None = None) -> list[str]:
-        reviews_root = self.root / "reviews"
-        if not reviews_root.is_dir():
-            return []
-        cycle_dirs = [reviews_root / cycle_id] if cycle_id else sorted(
-            p for p in reviews_root.iterdir() if p.is_dir()
-        )
         return [
-            f"{cdir.name}/{f.stem}" for cdir in cycle_dirs for f in sorted(cdir.glob("*.json"))
+            f"{cdir.name}/{f.stem}"
+            for cdir in self._cycle_dirs(cycle_id)
+            for f in sorted(cdir.glob("*.json"))
+            if not f.name.startswith(".")
         ]
 
     def reviews_of_person(self, person_id: str) -> list[str]:
-        reviews_root = self.root / "reviews"
-        if not reviews_root.is_dir():
-            return []
         return [
             f"{cdir.name}/{person_id}"
-            for cdir in sorted(p for p in reviews_root.iterdir() if p.is_dir())
+            for cdir in self._cycle_dirs(None)
             if (cdir / f"{person_id}.json").is_file()
         ]
 
     # helpers
-    def _table(self, path: Path, name: str) -> list[dict[str, Any]]:
+    def _cycle_dirs(self, cycle_id: str | None) -> list[Path]:
+        reviews_root = self.root / "reviews"
+        if not reviews_root.is_dir():
+            return []
+        if cycle_id:
+            check_id(cycle_id, "cycle id")
+            return [reviews_root / cycle_id]
+        return sorted(p for p in reviews_root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def _docs(self, path: Path, name: str) -> list[tuple[str, dict[str, Any]]]:
         data = read_json_file(path)
         if data is None:
             return []
-        return list(data.get(name, {}).values())
+        return list(data.get(name, {}).items())
+
+
+def with_history(data: dict[str, Any], entries: list[HistoryEntry]) -> dict[str, Any]:
+    """A review file's tables with `entries` appended to its history (TinyDB layout).
+
+    Each entry gets the next document id and the next sequence number; the
+    entries already there are kept exactly as they are.
+    """
+    history = dict(data.get("history", {}))
+    next_id = max((int(k) for k in history), default=0)
+    last_seq = max((int(d["seq"]) for d in history.values()), default=0)
+    for i, e in enumerate(entries, 1):
+        doc = HistoryEntry.model_validate(
+            {**e.model_dump(), "seq": last_seq + i, "schema_version": SCHEMA_VERSION}
+        ).model_dump(mode="json")
+        history[str(next_id + i)] = doc
+    return {**data, "history": history}
+
+
+def with_review(data: dict[str, Any], review: Review, entries: list[HistoryEntry]) -> dict[str, Any]:
+    """A review file's tables with the review document replaced and `entries` appended."""
+    return with_history({**data, "review": {"1": review.model_dump(mode="json")}}, entries)
+
+
+def summary_of(review: Review) -> dict[str, Any]:
+    """One review's line in its reviewer's team index."""
+    from .scoring import fmt, overall, progress
+
+    done, total = progress(review)
+    result = overall(review, "agreed")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "review_id": review.id,
+        "cycle_id": review.cycle_id,
+        "person_id": review.person_id,
+        "person_name": review.person_name,
+        "reviewer_id": review.reviewer_id,
+        "role_id": review.role_id,
+        "role_title": review.role_title,
+        "state": review.state.value,
+        "done": done,
+        "total": total,
+        "overall": None if result.score is None else fmt(result.score),
+        "complete": result.complete,
+    }
+
+
+REOPEN_MAY_CHANGE = {"state", "signoffs", "revision", "updated_at"}
+
+
+def check_reopen(before: Review, after: Review, entries: list[HistoryEntry]) -> None:
+    """A signed-off review may only be reopened: raise `ReadOnlyReview` otherwise."""
+    reopened = (
+        after.state is not State.signed_off
+        and any(e.action == "reopen" and e.note.strip() for e in entries)
+        and before.model_dump(exclude=REOPEN_MAY_CHANGE) == after.model_dump(exclude=REOPEN_MAY_CHANGE)
+    )
+    if not reopened:
+        raise ReadOnlyReview(
+            f"review {before.id} is signed off and read-only; nothing was changed. "
+            "An HR admin can reopen it with a reason."
+        )
 
 
 def review_id_for(cycle_id: str, person_id: str) -> str:
     return f"{cycle_id}/{person_id}"
 
 
+def check_id(value: str, what: str) -> str:
+    """An id that is safe as a file name (no '/', no '..'), or StoreError."""
+    from .models import ID_RE
+
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
+        raise StoreError(f"{value!r} is not a valid {what} (lowercase letters, digits, '.', '_', '-')")
+    return value
+
+
 def split_review_id(review_id: str) -> tuple[str, str]:
     from .models import ID_RE
 
-    parts = review_id.split("/")
-    if len(parts) != 2 or not all(ID_RE.match(p) for p in parts):
+    parts = review_id.split("/") if isinstance(review_id, str) else []
+    if len(parts) != 2 or not all(ID_RE.fullmatch(p) for p in parts):
         raise NotFound(f"{review_id!r} is not a review id (expected CYCLE/PERSON)")
     return parts[0], parts[1]
 
