@@ -1,0 +1,1338 @@
+"""Guided scoring: one KRA at a time, one KPI at a time, saved as you go.
+
+`ScoringScreen(session, review_id, kra_index=0, kpi_index=0)` shows
+
+- a progress line ``KRA 3/10 · KPI 2/4 — <KRA title> (weight 10%)`` and the
+  KRA statement,
+- the KRA's KPIs in a compact table (target, actual, achievement %,
+  suggested, self, manager and agreed rating; ``N/A`` where not applicable;
+  ``▶`` marks the KPI in the editor),
+- an editor for one KPI: its definition, target, actual, achievement and the
+  suggested rating (or why there is none), the ratings on the review's scale,
+  the reason for departing from the suggestion, N/A with a reason, my comment
+  and the others' comments (read-only).
+
+Only the fields in `view.editable` can be edited; the rest are shown
+disabled with a note why.  Every value is checked by the core on save; a
+refused value stays in its field with the core's message under it, and
+nothing is saved.
+
+Saving: a field is saved on enter, when it loses focus, one second after the
+last keystroke, before moving to another KPI/KRA or screen, and when the
+screen goes away (also when the app quits with ctrl+q).  Every save passes
+the value last seen for that field; if someone else changed it meanwhile the
+`ConflictModal` asks which value stays.  When the app quits in the middle of
+such a conflict, what you typed is saved (the history keeps their value).
+
+Live: the review file is polled every 0.5 s; changes by others update the
+table and every field you are not editing.  ``Also here:`` names the others
+who have the review open.
+
+Keys (they all work while a field has focus; none is a key a text field uses):
+
+=====================  ==================================================
+enter                  save the field, go to the next one; in the last
+                       field go to the next KPI (after a KRA's last KPI:
+                       the first KPI of the next KRA)
+tab / shift+tab        next / previous field (saves the one you leave)
+pagedown or f6         next KPI
+pageup or f5           previous KPI
+f8 or ctrl+pagedown    next KRA
+f7 or ctrl+pageup      previous KRA
+ctrl+g or f4           jump to any KRA (a list; enter jumps)
+ctrl+t or f9           improvement actions of this review
+space                  toggle N/A (on the N/A box)
+escape                 back (everything is saved first)
+=====================  ==================================================
+
+F-keys are offered beside the ctrl keys because ctrl+pageup/pagedown do not
+reach the app in some terminals; all of the keys above work over SSH in tmux.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.access import (
+    AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
+)
+from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, ReviewKRA
+from tui.scoring import fmt, kpi_done, suggestion
+
+from .conflict import ConflictModal, VisibleControls
+from .widgets import MessageLine, clean, literal, watch_review
+
+__all__ = ["JumpModal", "NAToggle", "ScoringScreen", "StableFooter"]
+
+ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
+DEBOUNCE = 1.0  # seconds after the last keystroke before a field saves itself
+
+# Text fields of the editor, in the order enter walks them.
+ORDER = ("actual", "self_rating", "manager_rating", "agreed_rating", "rating_reason",
+         "na_reason", "comment")
+NUMBER_FIELDS = ("actual",)
+RATING_FIELDS = ("self_rating", "manager_rating", "agreed_rating")
+LABELS = {
+    "actual": "Actual",
+    "self_rating": "Self rating",
+    "manager_rating": "Manager rating",
+    "agreed_rating": "Agreed rating",
+    "rating_reason": "Reason",
+    "na_reason": "N/A reason",
+    "comment": "My comment",
+    "na": "N/A",
+}
+SUGGESTED_OF = {"self_rating": "self rating", "manager_rating": "manager rating",
+                "agreed_rating": "agreed rating"}
+
+
+def num(value: Decimal | None) -> str:
+    """A Decimal as a person types it: no exponent, no trailing zeros ('' for None)."""
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
+
+
+def short(text: str, width: int) -> str:
+    text = clean(text).replace("\n", " ")
+    if width <= 1:
+        return text[:max(width, 0)]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as stored values ('' and None are both empty)."""
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False
+    return bool(a == b)
+
+
+def name_of(review: Review, person_id: str) -> str:
+    if person_id == review.person_id:
+        return review.person_name
+    if person_id == review.reviewer_id:
+        return review.reviewer_name or person_id
+    return person_id.removeprefix("login:")
+
+
+class StableFooter(Footer):
+    """A Footer that is rebuilt only when the keys it shows change.
+
+    Textual's Footer recomposes on every focus move; on a form where enter
+    moves the focus that is most of the cost of a keystroke.
+    """
+
+    _signature: tuple[Any, ...] | None = None
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self.is_attached and screen is self.screen and screen.app.app_focus:
+            signature = tuple(
+                (binding.key, binding.action, binding.description, enabled, tooltip)
+                for (_, binding, enabled, tooltip) in screen.active_bindings.values()
+                if binding.show
+            )
+            if signature == self._signature and self._bindings_ready:
+                return
+            self._signature = signature
+        super().bindings_changed(screen)
+
+
+class NAToggle(Widget, can_focus=True):
+    """``[x] Not applicable`` / ``[ ] Not applicable``: readable without colour."""
+
+    DEFAULT_CSS = """
+    NAToggle {
+        height: 1;
+        width: auto;
+    }
+    NAToggle:focus {
+        text-style: reverse;
+    }
+    NAToggle:disabled {
+        text-style: dim;
+    }
+    """
+    BINDINGS = [Binding("space,enter", "toggle", "Toggle N/A", show=False)]
+
+    value: reactive[bool] = reactive(False)
+
+    class Changed(Message):
+        def __init__(self, toggle: NAToggle, value: bool) -> None:
+            super().__init__()
+            self.toggle = toggle
+            self.value = value
+
+        @property
+        def control(self) -> NAToggle:
+            return self.toggle
+
+    def render(self) -> Text:
+        return Text(f"[{'x' if self.value else ' '}] Not applicable (N/A)")
+
+    def action_toggle(self) -> None:
+        if self.disabled:
+            return
+        self.value = not self.value
+        self.post_message(self.Changed(self, self.value))
+
+
+class JumpModal(ModalScreen[int | None]):
+    """The KRAs of the review; enter jumps to one, escape stays."""
+
+    DEFAULT_CSS = """
+    JumpModal {
+        align: center middle;
+    }
+    JumpModal > Vertical {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: heavy $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    JumpModal #jump-title {
+        text-style: bold;
+        height: 1;
+    }
+    JumpModal OptionList {
+        height: auto;
+        max-height: 16;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, review: Review, current: int) -> None:
+        super().__init__()
+        self.review = review
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for i, kra in enumerate(self.review.kras):
+            done = sum(kpi_done(k, self.review.state) for k in kra.kpis)
+            mark = "▶" if i == self.current else " "
+            options.append(Option(
+                literal(f"{mark}{i + 1:>2}. {short(kra.title, 50)} "
+                        f"({num(kra.weight)}%) {done}/{len(kra.kpis)} done"),
+                id=str(i),
+            ))
+        with Vertical():
+            yield Static("Jump to a KRA (enter jumps, escape stays)", id="jump-title",
+                         markup=False)
+            yield OptionList(*options, id="jump-list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        option_list.highlighted = self.current
+        option_list.focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(int(event.option.id or 0))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+KPI_GROUP = Binding.Group("KPI")
+KRA_GROUP = Binding.Group("KRA")
+
+
+class ScoringScreen(Screen[None]):
+    """The guided review of one KRA at a time (see the module docstring for keys)."""
+
+    DEFAULT_CSS = """
+    ScoringScreen #sc-progress {
+        height: auto;
+        max-height: 2;
+        text-style: bold;
+        padding: 0 1;
+    }
+    ScoringScreen #sc-statement {
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+        text-style: italic;
+    }
+    ScoringScreen #sc-status {
+        height: 1;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ScoringScreen #sc-table {
+        height: auto;
+        max-height: 7;
+    }
+    ScoringScreen #sc-editor {
+        height: 1fr;
+        padding: 0 1;
+        border-top: solid $panel;
+    }
+    ScoringScreen .def {
+        height: auto;
+    }
+    ScoringScreen #def-name {
+        text-style: bold;
+    }
+    ScoringScreen .field-row {
+        height: 1;
+    }
+    ScoringScreen .field-label {
+        width: 16;
+        height: 1;
+    }
+    ScoringScreen .field-row Input {
+        height: 1;
+    }
+    ScoringScreen .field-row Input.short {
+        width: 16;
+    }
+    ScoringScreen .field-row Input.wide {
+        width: 1fr;
+    }
+    ScoringScreen .field-row Input:disabled {
+        text-style: dim;
+    }
+    ScoringScreen .hint {
+        width: 1fr;
+        height: 1;
+        padding-left: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ScoringScreen .field-error {
+        height: auto;
+        padding-left: 16;
+    }
+    ScoringScreen #sc-departure {
+        height: auto;
+    }
+    ScoringScreen #sc-others {
+        height: auto;
+        margin-top: 1;
+    }
+    ScoringScreen #sc-message {
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("pageup,f5", "prev_kpi", "Previous KPI", key_display="PgUp", priority=True,
+                group=KPI_GROUP),
+        Binding("pagedown,f6", "next_kpi", "Next KPI", key_display="PgDn", priority=True,
+                group=KPI_GROUP),
+        Binding("f7,ctrl+pageup", "prev_kra", "Previous KRA", key_display="F7", priority=True,
+                group=KRA_GROUP),
+        Binding("f8,ctrl+pagedown", "next_kra", "Next KRA", key_display="F8", priority=True,
+                group=KRA_GROUP),
+        Binding("ctrl+g,f4", "jump", "Jump", key_display="^G", priority=True),
+        Binding("ctrl+t,f9", "actions", "Actions", key_display="^T", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, session: Session, review_id: str, kra_index: int = 0,
+                 kpi_index: int = 0) -> None:
+        super().__init__()
+        self.session = session
+        self.review_id = review_id
+        self.kra_index = max(0, kra_index)
+        self.kpi_index = max(0, kpi_index)
+        self.view: ReviewView | None = None
+        self.presence: Any = None
+        self._kpi_id: str | None = None  # the KPI the fields belong to
+        self._seen: dict[str, Any] = {}  # stored value last seen, per field ("expected")
+        self._shown: dict[str, str] = {}  # text put into / saved from each field
+        self._inputs: dict[str, Input] = {}
+        self._na: NAToggle | None = None
+        self._resolving = False  # a ConflictModal is open
+        self._debounce: Timer | None = None
+        self._watch: Any = None
+        self._leave_armed = False  # escape pressed once with an unsaveable field
+        self._table_width = 0
+        self._others: list[str] = []
+        self._closing = False  # unmounting: save, but touch no widgets
+        self._texts: dict[str, str] = {}  # what each Static shows (skip same updates)
+        self._cells: dict[tuple[str, str], str] = {}  # the same for the table
+
+    # --- layout ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="sc-progress", markup=False)
+        yield Static("", id="sc-statement", markup=False)
+        yield Static("", id="sc-status", markup=False)
+        table: DataTable[Text] = DataTable(id="sc-table", cursor_type="row", zebra_stripes=False)
+        yield table
+        with VerticalScroll(id="sc-editor", can_focus=False):
+            yield Static("", id="def-name", classes="def", markup=False)
+            yield Static("", id="def-meta", classes="def", markup=False)
+            yield Static("", id="def-how", classes="def", markup=False)
+            yield Static("", id="def-achievement", classes="def", markup=False)
+            for field in ORDER:
+                if field == "na_reason":
+                    self._na = NAToggle(id="f-na")
+                    with Horizontal(classes="field-row", id="row-na"):
+                        yield Static("N/A", classes="field-label", markup=False)
+                        yield self._na
+                        yield Static("", id="hint-na", classes="hint", markup=False)
+                    yield MessageLine(id="err-na", classes="field-error")
+                wide = field in ("rating_reason", "na_reason", "comment")
+                inp = Input(id=f"f-{field}", compact=True, highlighter=VisibleControls(),
+                            classes="wide" if wide else "short",
+                            placeholder=self._placeholder(field))
+                self._inputs[field] = inp
+                if field == "rating_reason":
+                    yield Static("", id="sc-departure", markup=False)
+                with Horizontal(classes="field-row", id=f"row-{field}"):
+                    yield Static(LABELS[field], classes="field-label", markup=False)
+                    yield inp
+                    if not wide:
+                        yield Static("", id=f"hint-{field}", classes="hint", markup=False)
+                yield MessageLine(id=f"err-{field}", classes="field-error")
+            yield Static("", id="sc-others", markup=False)
+        yield MessageLine(id="sc-message")
+        yield StableFooter()
+
+    @staticmethod
+    def _placeholder(field: str) -> str:
+        return {"rating_reason": "why the rating departs from the suggestion",
+                "na_reason": "why this KPI does not apply",
+                "comment": "your comment on this KPI"}.get(field, "")
+
+    def on_mount(self) -> None:
+        for widget in self.query(".field-error"):
+            widget.display = False
+        if not self._load():
+            return
+        review = self._review
+        self.kra_index = min(self.kra_index, len(review.kras) - 1)
+        self.kpi_index = min(self.kpi_index, len(self._kra.kpis) - 1)
+        self._build_table()
+        self._show_kpi(force=True)
+        first = self._first_field()
+        (first or self.query_one("#sc-table", DataTable)).focus()
+        try:
+            if not self._presence_elsewhere():
+                self.presence = self.session.open_presence(self.review_id)
+        except Exception:  # presence is a courtesy; it never stops the screen
+            self.presence = None
+        self._update_presence()
+        self.set_interval(5.0, self._beat, name="presence")
+        self.set_interval(2.0, self._update_presence, name="others present")
+        self._watch = watch_review(self, self.session, self.review_id, self._on_change)
+
+    def on_unmount(self) -> None:
+        # The app may be quitting (ctrl+q): save what was typed without asking.
+        self._closing = True
+        self._cancel_debounce()
+        try:
+            self._flush(interactive=False, at_exit=True)
+        except Exception:
+            pass
+        if self.presence is not None:
+            try:
+                self.presence.leave()
+            except Exception:
+                pass
+            self.presence = None
+
+    def on_screen_suspend(self) -> None:
+        # Help or another screen on top: save what can be saved, ask nothing.
+        if not self._resolving and self.view is not None and not self._closing:
+            self._cancel_debounce()
+            try:
+                self._flush(interactive=False)
+            except Exception:  # the app may be tearing down
+                pass
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None and not self._resolving:
+            self._reload()
+
+    def on_resize(self) -> None:
+        if self.view is not None and self._name_width() != self._table_width:
+            self._build_table()
+
+    # --- data ----------------------------------------------------------------
+
+    @property
+    def _review(self) -> Review:
+        assert self.view is not None
+        return self.view.review
+
+    @property
+    def _kra(self) -> ReviewKRA:
+        return self._review.kras[self.kra_index]
+
+    @property
+    def _kpi(self) -> ReviewKPI:
+        return self._kra.kpis[self.kpi_index]
+
+    def _load(self) -> bool:
+        try:
+            self.view = self.session.view(self.review_id)
+        except ERRORS as exc:
+            if self.view is None:
+                self.query_one("#sc-progress", Static).update(literal(f"Cannot open: {exc}"))
+            self._message().error(exc)
+            return False
+        return True
+
+    def _on_change(self) -> None:
+        """Someone (maybe another process) saved the review."""
+        if not self._resolving:
+            self._reload()
+
+    def _reload(self) -> None:
+        kpi_id = self._kpi_id
+        if not self._load():
+            return
+        # Stay on the same KPI even if the review's shape changed.
+        if kpi_id is not None:
+            for i, kra in enumerate(self._review.kras):
+                for j, kpi in enumerate(kra.kpis):
+                    if kpi.id == kpi_id:
+                        self.kra_index, self.kpi_index = i, j
+        self._fill_table()
+        self._show_kpi(force=False)
+
+    def _my_comment(self, kpi: ReviewKPI) -> str:
+        me = self.session.actor
+        return next((c.text for c in kpi.comments if c.author == me), "")
+
+    def _stored(self, field: str, kpi: ReviewKPI) -> Any:
+        if field == "comment":
+            return self._my_comment(kpi)
+        return getattr(kpi, field)
+
+    @staticmethod
+    def _text(field: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if field in NUMBER_FIELDS:
+            return num(value)
+        return str(value)
+
+    def _hidden(self, field: str) -> str:
+        """Why the field is hidden from this person now ('' if it is not)."""
+        assert self.view is not None
+        for note in self.view.hidden:
+            if field in ("manager_rating", "agreed_rating", "rating_reason") and \
+                    note.startswith("manager ratings"):
+                return "hidden until the joint review"
+            if field == "self_rating" and note.startswith("self ratings"):
+                return "hidden until the manager assessment"
+        return ""
+
+    def _editable(self, field: str, kpi: ReviewKPI) -> bool:
+        assert self.view is not None
+        editable = self.view.editable
+        if field not in editable:
+            return False
+        if field == "actual":
+            return kpi.kind is Kind.numeric
+        if field == "na_reason":
+            return kpi.na
+        return True
+
+    def _why_read_only(self, field: str, kpi: ReviewKPI) -> str:
+        hidden = self._hidden(field)
+        if hidden:
+            return hidden
+        if field == "actual" and kpi.kind is Kind.rating:
+            return "rated by judgement: no actual"
+        if field == "na_reason" and not kpi.na and "na_reason" in self.view.editable:  # type: ignore[union-attr]
+            return "only when N/A"
+        return "read-only"
+
+    def _dirty(self, field: str) -> bool:
+        return self._inputs[field].value != self._shown.get(field, "")
+
+    def _dirty_fields(self) -> list[str]:
+        return [f for f in ORDER if not self._inputs[f].disabled and self._dirty(f)]
+
+    # --- showing -------------------------------------------------------------
+
+    def _name_width(self) -> int:
+        width = self.size.width or 80
+        return max(10, width - 53)
+
+    def _build_table(self) -> None:
+        table = self.query_one("#sc-table", DataTable)
+        table.clear(columns=True)
+        self._table_width = self._name_width()
+        table.add_column("KPI", key="name", width=self._table_width)
+        for label, key, width in (("Target", "target", 8), ("Actual", "actual", 8),
+                                  ("Ach%", "ach", 5), ("Sugg", "sugg", 4), ("Self", "self", 4),
+                                  ("Mgr", "mgr", 3), ("Agr", "agr", 3)):
+            table.add_column(label, key=key, width=width)
+        self._cells = {}
+        keys = ("name", "target", "actual", "ach", "sugg", "self", "mgr", "agr")
+        for j, kpi in enumerate(self._kra.kpis):
+            row = self._row(j, kpi)
+            table.add_row(*row, key=kpi.id)
+            for key, cell in zip(keys, row):
+                self._cells[(kpi.id, key)] = cell.plain
+        table.move_cursor(row=self.kpi_index, animate=False)
+
+    def _row(self, j: int, kpi: ReviewKPI) -> list[Text]:
+        review = self._review
+        mark = "▶" if j == self.kpi_index else " "
+        ach, sugg = suggestion(review, kpi)
+        self_hidden = bool(self._hidden("self_rating"))
+        mgr_hidden = bool(self._hidden("manager_rating"))
+
+        def rating(value: int | None, hidden: bool) -> str:
+            if hidden:
+                return "·"
+            return "—" if value is None else str(value)
+
+        if kpi.na:
+            actual, ach_text, sugg_text = "N/A", "N/A", "—"
+        else:
+            actual = "—" if kpi.actual is None else num(kpi.actual)
+            if kpi.kind is Kind.rating:
+                actual = "judg."
+            ach_text = "—" if ach.percent is None else fmt(ach.percent, Decimal(1))
+            sugg_text = "—" if sugg is None else str(sugg)
+        cells = [
+            f"{mark}{j + 1} {clean(kpi.name)}",
+            "—" if kpi.target is None else num(kpi.target),
+            actual, ach_text, sugg_text,
+            rating(kpi.self_rating, self_hidden),
+            rating(kpi.manager_rating, mgr_hidden),
+            rating(kpi.agreed, mgr_hidden),
+        ]
+        widths = [self._table_width or self._name_width(), 8, 8, 5, 4, 4, 3, 3]
+        out = []
+        for i, (cell, width) in enumerate(zip(cells, widths)):
+            text = Text(short(cell, width), no_wrap=True)
+            if i:
+                text.justify = "right"
+            out.append(text)
+        return out
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#sc-table", DataTable)
+        kpis = self._kra.kpis
+        if table.row_count != len(kpis) or any(
+                k.id not in table.rows for k in kpis):
+            self._build_table()
+            return
+        keys = ("name", "target", "actual", "ach", "sugg", "self", "mgr", "agr")
+        for j, kpi in enumerate(kpis):
+            for key, cell in zip(keys, self._row(j, kpi)):
+                if self._cells.get((kpi.id, key)) != cell.plain:
+                    self._cells[(kpi.id, key)] = cell.plain
+                    table.update_cell(kpi.id, key, cell)
+        if table.cursor_row != self.kpi_index:
+            table.move_cursor(row=self.kpi_index, animate=False)
+
+    def _show_kpi(self, force: bool) -> None:
+        """Fill the editor from the view; `force` replaces every field (new KPI)."""
+        review = self._review
+        kra, kpi = self._kra, self._kpi
+        n_kra, n_kpi = len(review.kras), len(kra.kpis)
+        if force or kpi.id != self._kpi_id:
+            force = True
+            self._seen = {}
+            self._shown = {}
+            self._kpi_id = kpi.id
+            for field in [*ORDER, "na"]:
+                self._error(field, "")
+        self._put("sc-progress",
+                  f"KRA {self.kra_index + 1}/{n_kra} · KPI {self.kpi_index + 1}/{n_kpi} — "
+                  f"{clean(kra.title)} (weight {num(kra.weight)}%)")
+        self._put("sc-statement", kra.statement or kra.description)
+        self._show_status()
+        self._show_definition(kpi)
+        # The fields.
+        for field in ORDER:
+            inp = self._inputs[field]
+            stored = self._stored(field, kpi)
+            if self._hidden(field):
+                stored = None
+            if force:
+                self._set_input(field, self._text(field, stored))
+                self._seen[field] = stored
+            elif self._dirty(field):
+                # The person is typing here: keep their text and the value they
+                # started from, so a save can notice someone else's change.
+                if same(stored, self._parse_quiet(field, inp.value)):
+                    self._seen[field] = stored
+                    self._shown[field] = inp.value
+            elif not same(stored, self._seen.get(field)):
+                self._set_input(field, self._text(field, stored))
+                self._seen[field] = stored
+            else:
+                self._seen[field] = stored
+            editable = self._editable(field, kpi)
+            if not editable and not inp.disabled and not force and self._dirty(field):
+                # The review moved on while this was being typed: it stays visible.
+                self._error(field, f"not saved: you can no longer change this now "
+                                   f"({self.view.next_step})")  # type: ignore[union-attr]
+            inp.disabled = not editable
+            self._show_hint(field, kpi)
+        na = self._na
+        assert na is not None
+        na.value = kpi.na
+        self._seen["na"] = kpi.na
+        na.disabled = "na" not in self.view.editable  # type: ignore[union-attr]
+        self._put("hint-na", "" if not na.disabled else "read-only")
+        self._show_departure(kpi)
+        self._show_others(kpi)
+
+    def _set_input(self, field: str, text: str) -> None:
+        inp = self._inputs[field]
+        with inp.prevent(Input.Changed):
+            inp.value = text
+        inp.cursor_position = len(text)
+        self._shown[field] = text
+
+    def _parse_quiet(self, field: str, text: str) -> Any:
+        """What `text` would be stored as, as far as a comparison needs (None if unsure)."""
+        text_s = text.strip()
+        if field in NUMBER_FIELDS:
+            try:
+                return Decimal(text_s) if text_s else None
+            except Exception:
+                return object()
+        if field in RATING_FIELDS:
+            try:
+                return int(text_s) if text_s else None
+            except ValueError:
+                return object()
+        return text
+
+    def _show_status(self) -> None:
+        view = self.view
+        assert view is not None
+        review = view.review
+        parts = [f"{review.state.label}"]
+        who = " and ".join(sorted(view.sides & {"employee", "manager"})) or \
+            ", ".join(sorted(view.sides)) or "viewer"
+        parts.append(f"you: {who}")
+        if not view.editable:
+            parts.append(f"read-only — {view.next_step}")
+        elif view.hidden:
+            parts.append("; ".join(view.hidden))
+        if self._others:
+            parts.insert(0, f"Also here: {', '.join(clean(o) for o in self._others)}")
+        self._put("sc-status", " · ".join(parts))
+
+    def _show_definition(self, kpi: ReviewKPI) -> None:
+        review = self._review
+        self._put("def-name", kpi.name)
+        if kpi.kind is Kind.rating:
+            meta = (f"Rated by judgement on the scale {review.scale.min}–{review.scale.max}"
+                    f" · weight {num(kpi.weight)}% of this KRA")
+        else:
+            direction = ("higher is better" if kpi.direction is Direction.higher
+                         else "lower is better")
+            target = "no target set" if kpi.target is None else f"target {num(kpi.target)}"
+            meta = (f"Unit: {clean(kpi.unit or '—')} · {direction} · {target} · "
+                    f"weight {num(kpi.weight)}% of this KRA")
+        self._put("def-meta", meta)
+        self._put("def-how", f"How measured: {clean(kpi.measurement)}" if kpi.measurement else "")
+        ach, sugg = suggestion(review, kpi)
+        if kpi.na:
+            text = "Not applicable: this KPI is left out of the KRA score"
+        elif ach.percent is None:
+            text = f"Achievement: — · no suggested rating: {ach.reason}"
+        else:
+            capped = " (capped)" if ach.capped else ""
+            text = (f"Achievement: {fmt(ach.percent)} %{capped} → suggested rating {sugg}"
+                    f" ({clean(review.scale.label(sugg))})" if sugg is not None else "")
+        self._put("def-achievement", text)
+
+    def _show_hint(self, field: str, kpi: ReviewKPI) -> None:
+        if field in ("rating_reason", "na_reason", "comment"):
+            inp = self._inputs[field]
+            if inp.disabled:
+                inp.placeholder = f"({self._why_read_only(field, kpi)})"
+            else:
+                inp.placeholder = self._placeholder(field)
+            return
+        hint = f"hint-{field}"
+        inp = self._inputs[field]
+        if inp.disabled:
+            extra = ""
+            if field in RATING_FIELDS and not self._hidden(field):
+                value = self._seen.get(field)
+                if value is not None and self._review.scale.contains(value):
+                    extra = f"{self._review.scale.label(value)} · "
+            elif field == "actual" and kpi.kind is Kind.numeric and kpi.unit:
+                extra = f"{kpi.unit} · "
+            self._put(hint, f"{extra}({self._why_read_only(field, kpi)})")
+            return
+        if field == "actual":
+            unit = kpi.unit or ""
+            rule = " (≥ 0)" if unit in NON_NEGATIVE_UNITS else ""
+            self._put(hint, f"{unit}{rule}")
+            return
+        scale = self._review.scale
+        text = inp.value.strip()
+        if not text:
+            self._put(hint, f"scale {scale.min}–{scale.max}")
+            return
+        try:
+            value = int(text)
+        except ValueError:
+            self._put(hint, f"a whole number {scale.min}–{scale.max}")
+            return
+        if scale.contains(value):
+            self._put(hint, scale.label(value))
+        else:
+            self._put(hint, f"off the scale {scale.min}–{scale.max}")
+
+    def _reason_needed(self, kpi: ReviewKPI) -> tuple[int, int] | None:
+        """(rating, suggested) when the final rating departs from the suggestion."""
+        if kpi.na or self._hidden("manager_rating"):
+            return None
+        _, sugg = suggestion(self._review, kpi)
+        rating = kpi.agreed
+        if sugg is None or rating is None or rating == sugg:
+            return None
+        return rating, sugg
+
+    def _show_departure(self, kpi: ReviewKPI) -> None:
+        needed = self._reason_needed(kpi)
+        if needed is None:
+            self._put("sc-departure", "")
+            return
+        rating, sugg = needed
+        if kpi.rating_reason.strip():
+            self._put("sc-departure", f"Reason given: rating {rating} departs from suggested {sugg}")
+        else:
+            self._put("sc-departure",
+                      f"⚠ Reason required: rating {rating} departs from suggested {sugg}")
+
+    def _show_others(self, kpi: ReviewKPI) -> None:
+        review = self._review
+        me = self.session.actor
+        lines = [f"{name_of(review, c.author)}: {clean(c.text)}"
+                 for c in kpi.comments if c.author != me]
+        self._put("sc-others", "Comments by others:\n" + "\n".join(lines) if lines else "")
+
+    def _put(self, widget_id: str, text: str) -> None:
+        """Show `text` literally in a Static (hidden when empty); skip it when unchanged."""
+        if self._texts.get(widget_id) == text:
+            return
+        self._texts[widget_id] = text
+        widget = self.query_one(f"#{widget_id}", Static)
+        widget.update(literal(text))
+        if widget_id in ("def-how", "sc-departure", "sc-others"):
+            widget.display = bool(text)
+
+    def _error(self, field: str, message: str) -> None:
+        widget = self.query_one(f"#err-{field}", MessageLine)
+        if not message and not widget.display:
+            return
+        if message:
+            widget.error(message)
+            widget.display = True
+        else:
+            widget.clear()
+            widget.display = False
+
+    def _message(self) -> MessageLine:
+        return self.query_one("#sc-message", MessageLine)
+
+    # --- presence --------------------------------------------------------------
+
+    def _presence_elsewhere(self) -> bool:
+        """Another screen of this app already announces us on this review."""
+        try:
+            stack = list(self.app.screen_stack)
+        except Exception:
+            return False
+        return any(
+            s is not self and getattr(s, "review_id", None) == self.review_id
+            and getattr(s, "presence", None) is not None
+            for s in stack
+        )
+
+    def _beat(self) -> None:
+        if self.presence is not None:
+            try:
+                self.presence.beat()
+            except Exception:
+                pass
+
+    def _update_presence(self) -> None:
+        mine = self.presence
+        if mine is None:
+            for s in self.app.screen_stack:
+                if getattr(s, "review_id", None) == self.review_id and \
+                        getattr(s, "presence", None) is not None:
+                    mine = s.presence  # type: ignore[attr-defined]
+        try:
+            others = self.session.others_present(self.review_id, mine)
+        except Exception:
+            others = []
+        if others != self._others:
+            self._others = others
+            if self.view is not None and not self._closing:
+                self._show_status()
+
+    # --- saving ----------------------------------------------------------------
+
+    def _save(self, field: str) -> tuple[str, Exception | None]:
+        """Save one field: ('ok'|'error'|'conflict', exception)."""
+        kpi_id = self._kpi_id
+        if kpi_id is None:
+            return "ok", None
+        text = self._inputs[field].value
+        expected = self._seen.get(field)
+        try:
+            if field == "comment":
+                self.session.set_comment(self.review_id, kpi_id, text, expected=expected or "")
+            else:
+                value: Any = text.strip() if field in (*NUMBER_FIELDS, *RATING_FIELDS) else text
+                self.session.set_kpi(self.review_id, kpi_id, field, value, expected=expected)
+        except Conflict as exc:
+            if same(exc.current, exc.yours) or (
+                    field == "comment" and (exc.current or "") == text):
+                # They saved exactly what you typed.
+                self._seen[field] = exc.current
+                self._shown[field] = text
+                if not self._closing:
+                    self._error(field, "")
+                return "ok", None
+            return "conflict", exc
+        except ERRORS as exc:
+            if not self._closing:
+                self._error(field, f"not saved: {exc}")
+            return "error", exc
+        self._shown[field] = text
+        # What was saved, so the reload does not retype a field still being typed in.
+        self._seen[field] = self._parse_quiet(field, text)
+        if self._closing:
+            return "ok", None
+        self._error(field, "")
+        self._after_save()
+        if self.view is not None and self._kpi_id == kpi_id:
+            self._seen[field] = self._stored(field, self._review.kpi(kpi_id))
+        self._message().ok(f"saved {LABELS[field].lower()}")
+        self._leave_armed = False
+        return "ok", None
+
+    def _after_save(self) -> None:
+        if self._watch is not None:
+            try:
+                self._watch.reset_token()
+            except Exception:
+                pass
+        self._reload()
+
+    def _flush(self, then: Callable[[], None] | None = None, interactive: bool = True,
+               at_exit: bool = False, fields: list[str] | None = None) -> bool:
+        """Save every changed field of this KPI, then call `then`.
+
+        Returns True when everything was saved at once.  With `interactive`, a
+        conflict opens the ConflictModal and the rest (and `then`) continue
+        after the choice.  At exit a conflict keeps what was typed (theirs
+        stays in the history).
+        """
+        if self.view is None or self._kpi_id is None:
+            if then:
+                then()
+            return True
+        pending = fields if fields is not None else self._dirty_fields()
+        failed = False
+        for i, field in enumerate(pending):
+            if self._inputs[field].disabled or not self._dirty(field):
+                continue
+            result, exc = self._save(field)
+            if result == "error":
+                failed = True
+                continue
+            if result == "conflict":
+                assert isinstance(exc, Conflict)
+                if at_exit:
+                    self._seen[field] = exc.current
+                    self._save(field)
+                    continue
+                if not interactive:
+                    failed = True
+                    continue
+                rest = [f for f in pending[i:]]
+                self._ask(field, exc, lambda: self._flush(then, fields=rest))
+                return False
+        if failed:
+            return False
+        if then:
+            then()
+        return True
+
+    def _who_changed(self, field: str) -> str:
+        try:
+            history = self.session.history(self.review_id)
+        except Exception:
+            return ""
+        suffix = f"{self._kpi_id}.{field}" if field != "comment" else f"{self._kpi_id}.comment."
+        for entry in reversed(history):
+            if entry.field.startswith(suffix) if field == "comment" else entry.field == suffix:
+                return name_of(self._review, entry.who)
+        return ""
+
+    def _ask(self, field: str, conflict: Conflict, after: Callable[[], None]) -> None:
+        """Let the person choose between their value and the stored one."""
+        self._resolving = True
+        kpi_id = self._kpi_id
+        yours = self._inputs[field].value if field != "na" else conflict.yours
+        what = f"{LABELS[field]} of KPI {self.kra_index + 1}.{self.kpi_index + 1}"
+
+        def chosen(choice: str | None) -> None:
+            self._resolving = False
+            if kpi_id != self._kpi_id:
+                return
+            if choice == "mine":
+                self._seen[field] = conflict.current
+                after()
+            elif choice == "theirs":
+                self._seen[field] = conflict.current
+                if field == "na":
+                    self._reload()
+                else:
+                    self._set_input(field, self._text(field, conflict.current))
+                    self._error(field, "")
+                    self._reload()
+                after()
+            else:
+                self._error(field, "not saved: changed by someone else meanwhile; "
+                            "press enter to choose again")
+                self._reload()
+
+        self.app.push_screen(
+            ConflictModal(what, conflict.current, yours, self._who_changed(field)), chosen)
+
+    def _cancel_debounce(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+
+    def _debounced(self) -> None:
+        self._debounce = None
+        if self._resolving or not self.is_mounted or self.app.screen is not self:
+            return
+        self._flush()
+
+    # --- events ------------------------------------------------------------------
+
+    def _field_of(self, widget: Any) -> str | None:
+        for field, inp in self._inputs.items():
+            if inp is widget:
+                return field
+        return None
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        field = self._field_of(event.input)
+        if field is None or self.view is None:
+            return
+        self._leave_armed = False
+        if field in ("actual", *RATING_FIELDS):
+            self._show_hint(field, self._kpi)
+        self._cancel_debounce()
+        if self._dirty(field):
+            self._debounce = self.set_timer(DEBOUNCE, self._debounced, name="autosave")
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        field = self._field_of(event.input)
+        if field is None or self._resolving or self.view is None:
+            return
+        if not event.input.disabled and self._dirty(field):
+            self._cancel_debounce()
+            self._flush(fields=[field])
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        field = self._field_of(event.input)
+        if field is None or self.view is None or self._resolving:
+            return
+        self._cancel_debounce()
+        kpi_id = self._kpi_id
+
+        def after() -> None:
+            if self._kpi_id != kpi_id:
+                return
+            if field == "rating_reason" and not self._inputs[field].value.strip():
+                needed = self._reason_needed(self._kpi)
+                if needed is not None:
+                    self._error(field, f"Reason required: rating {needed[0]} departs from "
+                                       f"suggested {needed[1]}")
+                    return
+            self._focus_after(field)
+
+        order = [field] + [f for f in self._dirty_fields() if f != field]
+        self._flush(after, fields=order)
+
+    @on(NAToggle.Changed)
+    def _na_changed(self, event: NAToggle.Changed) -> None:
+        event.stop()
+        if self.view is None or self._kpi_id is None:
+            return
+        self._save_na(event.value)
+
+    def _save_na(self, value: bool) -> None:
+        kpi_id = self._kpi_id
+        assert kpi_id is not None
+        try:
+            self.session.set_kpi(self.review_id, kpi_id, "na", value,
+                                 expected=self._seen.get("na", False))
+        except Conflict as exc:
+            if same(exc.current, value):
+                self._reload()
+                return
+
+            def retry() -> None:
+                if self._na is not None and self._na.value != self._seen.get("na"):
+                    self._save_na(self._na.value)
+
+            self._ask_na(exc, value, retry)
+            return
+        except ERRORS as exc:
+            self._error("na", f"not saved: {exc}")
+            self._reload()
+            return
+        self._error("na", "")
+        self._after_save()
+        self._message().ok("saved N/A" if value else "saved: applicable again")
+        if value:
+            self._inputs["na_reason"].focus()
+
+    def _ask_na(self, conflict: Conflict, mine: bool, retry: Callable[[], None]) -> None:
+        self._resolving = True
+        kpi_id = self._kpi_id
+
+        def chosen(choice: str | None) -> None:
+            self._resolving = False
+            if kpi_id != self._kpi_id:
+                return
+            self._seen["na"] = conflict.current
+            if choice == "mine":
+                assert self._na is not None
+                self._na.value = mine
+                retry()
+            else:
+                self._reload()
+
+        self.app.push_screen(
+            ConflictModal(f"N/A of KPI {self.kra_index + 1}.{self.kpi_index + 1}",
+                          conflict.current, mine, self._who_changed("na")), chosen)
+
+    @on(DataTable.RowHighlighted, "#sc-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        row = event.cursor_row
+        # Ignore stale events from rebuilding the table; follow the person's cursor.
+        if row != table.cursor_row or row == self.kpi_index or self.view is None:
+            return
+        if not table.has_focus:
+            table.move_cursor(row=self.kpi_index, animate=False)
+            return
+        target = row
+        if not self._flush(lambda: self._go(self.kra_index, target, focus_field=False)):
+            if self._kpi_id == self._kra.kpis[self.kpi_index].id:
+                table.move_cursor(row=self.kpi_index, animate=False)
+
+    @on(DataTable.RowSelected, "#sc-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        first = self._first_field()
+        if first is not None:
+            first.focus()
+
+    # --- moving ------------------------------------------------------------------
+
+    def _fields_enabled(self) -> list[Widget]:
+        out: list[Widget] = []
+        for field in ORDER:
+            inp = self._inputs[field]
+            if not inp.disabled:
+                out.append(inp)
+        return out
+
+    def _first_field(self) -> Input | None:
+        fields = self._fields_enabled()
+        return fields[0] if fields else None  # type: ignore[return-value]
+
+    def _focus_after(self, field: str) -> None:
+        later = [f for f in ORDER[ORDER.index(field) + 1:] if not self._inputs[f].disabled]
+        if later:
+            self._inputs[later[0]].focus()
+        else:
+            self._step_kpi(+1, focus_field=True)
+
+    def _editor_has_focus(self) -> bool:
+        focused = self.focused
+        if focused is None:
+            return True
+        editor = self.query_one("#sc-editor")
+        return editor in focused.ancestors_with_self
+
+    def _step_kpi(self, delta: int, focus_field: bool) -> None:
+        review = self._review
+        kra, kpi = self.kra_index, self.kpi_index + delta
+        if kpi >= len(review.kras[kra].kpis):
+            if kra + 1 >= len(review.kras):
+                self._message().ok("that was the last KPI of the review — "
+                                   "ctrl+t for actions, escape to go back")
+                return
+            kra, kpi = kra + 1, 0
+        elif kpi < 0:
+            if kra == 0:
+                self._message().ok("this is the first KPI of the review")
+                return
+            kra -= 1
+            kpi = len(review.kras[kra].kpis) - 1
+        self._go(kra, kpi, focus_field=focus_field)
+
+    def _go(self, kra: int, kpi: int, focus_field: bool) -> None:
+        """Show another KPI (the fields of this one are saved already)."""
+        if self.view is None:
+            return
+        self._cancel_debounce()
+        kra_changed = kra != self.kra_index
+        self.kra_index, self.kpi_index = kra, kpi
+        self._show_kpi(force=True)
+        if kra_changed:
+            self._build_table()
+        else:
+            self._fill_table()
+        if focus_field:
+            first = self._first_field()
+            if first is not None:
+                first.focus()
+                first.action_select_all()  # typing replaces the value shown
+            else:
+                self.query_one("#sc-table", DataTable).focus()
+            self.query_one("#sc-editor", VerticalScroll).scroll_home(animate=False)
+
+    def _after_typing(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the focused field has handled the keys typed before.
+
+        Navigation keys are priority bindings: they run before a character
+        typed just before them has reached the field.  A callback queued on
+        the field runs after those keys.
+        """
+        focused = self.focused
+        if isinstance(focused, Input) and focused in self._inputs.values():
+            focused.call_later(callback)
+        else:
+            callback()
+
+    def _navigate(self, move: Callable[[bool], None]) -> None:
+        focus_field = self._editor_has_focus()
+
+        def go() -> None:
+            if self.view is None or self._resolving or self.app.screen is not self:
+                return
+            self._cancel_debounce()
+            if not self._flush(lambda: move(focus_field)):
+                self._blocked()
+
+        self._after_typing(go)
+
+    def _blocked(self) -> None:
+        if any(self.query_one(f"#err-{f}", MessageLine).display for f in ORDER):
+            self._message().error("a field could not be saved — fix or clear it (ctrl+u) first")
+
+    def action_next_kpi(self) -> None:
+        if self.view is not None and not self._resolving:
+            self._navigate(lambda focus: self._step_kpi(+1, focus))
+
+    def action_prev_kpi(self) -> None:
+        if self.view is not None and not self._resolving:
+            self._navigate(lambda focus: self._step_kpi(-1, focus))
+
+    def _step_kra(self, delta: int, focus: bool) -> None:
+        kra = self.kra_index + delta
+        if not 0 <= kra < len(self._review.kras):
+            self._message().ok("no more KRAs that way")
+            return
+        self._go(kra, 0, focus)
+
+    def action_next_kra(self) -> None:
+        if self.view is not None and not self._resolving:
+            self._navigate(lambda focus: self._step_kra(+1, focus))
+
+    def action_prev_kra(self) -> None:
+        if self.view is not None and not self._resolving:
+            self._navigate(lambda focus: self._step_kra(-1, focus))
+
+    def action_jump(self) -> None:
+        if self.view is None or self._resolving:
+            return
+
+        def pick(focus: bool) -> None:
+            def jumped(index: int | None) -> None:
+                if index is not None and self.view is not None:
+                    self._go(index, 0, focus_field=True)
+
+            self.app.push_screen(JumpModal(self._review, self.kra_index), jumped)
+
+        self._navigate(pick)
+
+    def action_actions(self) -> None:
+        if self.view is None or self._resolving:
+            return
+
+        def open_actions(_focus: bool) -> None:
+            from .actions import ActionsScreen
+
+            self.app.push_screen(ActionsScreen(self.session, self.review_id,
+                                               kpi_id=self._kpi_id))
+
+        self._navigate(open_actions)
+
+    def action_back(self) -> None:
+        if self._resolving:
+            return
+        if self.view is None:
+            self.app.pop_screen()
+            return
+        self._after_typing(self._back)
+
+    def _back(self) -> None:
+        if self._resolving or self.app.screen is not self:
+            return
+        self._cancel_debounce()
+        if self._flush(self.app.pop_screen):
+            return
+        if self._leave_armed:
+            # Second escape: leave; what cannot be saved is dropped (it was refused).
+            for field in ORDER:
+                self._shown[field] = self._inputs[field].value
+            self.app.pop_screen()
+            return
+        if any(self.query_one(f"#err-{f}", MessageLine).display for f in ORDER):
+            self._leave_armed = True
+            self._message().error("a field could not be saved — fix it, or press escape "
+                                  "again to leave without it")
