@@ -34,6 +34,12 @@ STATE_SHORT = {
 COLUMNS = [("Person", 15), ("Role", 15), ("Cycle", 7), ("State", 12), ("Progress", 11),
            ("Score", 5)]
 
+# Rows put into one section's table at first; `m` adds as many again. A list of
+# thousands (HR, or the head of a large organisation, further down the line)
+# would otherwise cost seconds of start-up and tens of MB: every DataTable row
+# is measured cell by cell.
+PAGE = 50
+
 
 def _cell(value: Any, width: int) -> Text:
     text = literal(value)
@@ -65,6 +71,7 @@ class HomeScreen(Screen[None]):
         Binding("enter", "open", "Open", show=False),
         Binding("s", "summary", "Summary"),
         Binding("f5,ctrl+r", "reload", "Refresh"),
+        Binding("m", "more", "More rows"),
         Binding("tab", "app.focus_next", "Next list", show=False),
     ]
 
@@ -72,6 +79,8 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.summaries: dict[str, list[dict[str, Any]]] = {}
+        self.limits: dict[str, int] = {key: PAGE for key, _ in SECTIONS}
+        self._stale = False  # another screen was shown over this one since the last load
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -92,8 +101,32 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
 
+    def on_screen_suspend(self) -> None:
+        self._stale = True
+
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        # Only when coming back from another screen: the first showing follows
+        # on_mount, which has just loaded everything.
+        if self.is_mounted and self._stale:
+            self._stale = False
+            self.reload()
+
+    def _capped(self) -> list[str]:
+        return [key for key, _ in SECTIONS
+                if len(self.summaries.get(key, [])) > self.limits[key]]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "more":
+            return bool(self._capped())
+        return True
+
+    def action_more(self) -> None:
+        capped = self._capped()
+        focused = self.focused
+        key = next((k for k in capped if focused is not None and focused.id == f"table-{k}"),
+                   capped[0] if capped else None)
+        if key is not None:
+            self.limits[key] += PAGE
             self.reload()
 
     def action_reload(self) -> None:
@@ -130,15 +163,21 @@ class HomeScreen(Screen[None]):
                 shown = False
             title.display = shown
             table.display = bool(rows)
-            empty.display = shown and not rows
-            empty.update("No reviews yet." if key == "mine" else "None.")
+            limit = self.limits[key]
+            empty.display = shown and (not rows or len(rows) > limit)
+            if not rows:
+                empty.update("No reviews yet." if key == "mine" else "None.")
+            elif len(rows) > limit:
+                empty.update(f"The first {limit:,} of {len(rows):,} are listed; "
+                             f"press m for {min(PAGE, len(rows) - limit):,} more.")
             cursor = table.cursor_row
             table.clear()
-            for s in sorted(rows, key=lambda s: (str(s.get("cycle_id")),
-                                                 str(s.get("person_name")))):
+            ordered = sorted(rows, key=lambda s: (str(s.get("cycle_id")),
+                                                  str(s.get("person_name"))))
+            for s in ordered[:limit]:
                 table.add_row(*summary_row(s), key=s["review_id"])
             if rows:
-                table.move_cursor(row=min(cursor, len(rows) - 1))
+                table.move_cursor(row=min(cursor, table.row_count - 1))
                 if focused_table is None:
                     focused_table = table
         hint = self.query_one("#hint", Static)
@@ -152,6 +191,7 @@ class HomeScreen(Screen[None]):
             hint.display = False
         if self.focused is None and focused_table is not None:
             focused_table.focus()
+        self.refresh_bindings()
 
     def _selected(self) -> str | None:
         focused = self.focused

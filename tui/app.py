@@ -7,6 +7,7 @@ screens only ever get a `Session`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -50,43 +51,72 @@ def _highlight(matcher: Any, text: str) -> Content:
     return content
 
 
+Command = tuple[str, Callable[[], Any], str]
+
+
 class KpiCommands(Provider):
     """The main actions of kpireview in the command palette (ctrl+p)."""
 
-    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+    # Before anything is typed the palette lists the general commands and the
+    # reviews of the first this many people; typing searches every review.
+    # (Someone who sees thousands of reviews would otherwise wait for a list
+    # of three commands for each of them.)
+    DISCOVER_REVIEWS = 40
+
+    def _parts(self) -> tuple[list[Command], list[Command], list[Command]]:
+        """(general commands, three per visible review, help and quit)."""
         app = self.app
         if not isinstance(app, KpiReviewApp):
-            return []
-        commands: list[tuple[str, Callable[[], Any], str]] = []
+            return [], [], []
+        general: list[Command] = []
+        reviews: list[Command] = []
         current = app.current_review_id()
         if app.session is not None:
-            commands.append(("Home: my reviews", app.action_home, "Go back to the list of reviews"))
+            general.append(("Home: my reviews", app.action_home, "Go back to the list of reviews"))
             if current:
-                commands.append(("Summary and sign-off of this review",
-                                 partial(app.open_summary, current),
-                                 "Scores, what is missing, sign-offs"))
-                commands.append(("Export this review to TOML",
-                                 partial(app.open_export, current), "Write a TOML file"))
+                general.append(("Summary and sign-off of this review",
+                                partial(app.open_summary, current),
+                                "Scores, what is missing, sign-offs"))
+                general.append(("Export this review to TOML",
+                                partial(app.open_export, current), "Write a TOML file"))
             for s in app.visible_summaries():
                 rid, name = s["review_id"], str(s.get("person_name") or s["review_id"])
                 cycle = s.get("cycle_id", "")
-                commands.append((f"Open review: {name} ({cycle})",
-                                 partial(app.open_review, rid), f"{s.get('role_title', '')}"))
-                commands.append((f"Summary: {name} ({cycle})",
-                                 partial(app.open_summary, rid), "Scores and sign-off"))
-                commands.append((f"Export: {name} ({cycle})",
-                                 partial(app.open_export, rid), "Write a TOML file"))
-        commands.append(("Help: keys and workflow", app.action_help, "Every screen's keys"))
-        commands.append(("Quit kpireview", app.action_quit, "Everything is already saved"))
-        return commands
+                reviews.append((f"Open review: {name} ({cycle})",
+                                partial(app.open_review, rid), f"{s.get('role_title', '')}"))
+                reviews.append((f"Summary: {name} ({cycle})",
+                                partial(app.open_summary, rid), "Scores and sign-off"))
+                reviews.append((f"Export: {name} ({cycle})",
+                                partial(app.open_export, rid), "Write a TOML file"))
+        tail: list[Command] = [
+            ("Help: keys and workflow", app.action_help, "Every screen's keys"),
+            ("Quit kpireview", app.action_quit, "Everything is already saved"),
+        ]
+        return general, reviews, tail
+
+    def _commands(self) -> list[Command]:
+        general, reviews, tail = self._parts()
+        return general + reviews + tail
+
+    async def startup(self) -> None:
+        # Once each time the palette opens, instead of on every key typed.
+        self._cached = self._parts()
+
+    def _current_parts(self) -> tuple[list[Command], list[Command], list[Command]]:
+        cached = getattr(self, "_cached", None)
+        return cached if cached is not None else self._parts()
 
     async def discover(self) -> Hits:
-        for text, callback, help_text in self._commands():
+        general, reviews, tail = self._current_parts()
+        for text, callback, help_text in general + reviews[:3 * self.DISCOVER_REVIEWS] + tail:
             yield DiscoveryHit(Content(text), callback, text=text, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for text, callback, help_text in self._commands():
+        general, reviews, tail = self._current_parts()
+        for n, (text, callback, help_text) in enumerate(general + reviews + tail, 1):
+            if n % 500 == 0:
+                await asyncio.sleep(0)  # let the next key typed cancel a long search
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, _highlight(matcher, text), callback, text=text, help=help_text)
@@ -115,12 +145,14 @@ class KpiReviewApp(App[None]):
         self.as_login = as_login
         self.login = login or (session.login if session else None) or os_login()
         self.startup_error: str | None = None
+        # Set before the first screen, so the styles are parsed once with this
+        # theme (setting it in on_mount parsed every stylesheet a second time).
+        self.register_theme(THEME)
+        self.theme = THEME.name
 
     # --- start-up ----------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.register_theme(THEME)
-        self.theme = "kpireview"
         if self.session is None and self.store is not None and self.store.exists():
             try:
                 self.session = open_session(self.store, login=self.login, as_login=self.as_login)

@@ -39,6 +39,9 @@ wrong) and `ExportError`; nothing is written when either is raised.
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -65,7 +68,18 @@ from .models import (
     State,
 )
 from .scoring import fmt, kra_score, overall, round2, suggestion
-from .store import Config, NotFound, Store, StoreError, atomic_write_text, now
+from .store import (
+    FILE_MODE,
+    Config,
+    NotFound,
+    Store,
+    StoreError,
+    WriteError,
+    atomic_write_text,
+    fsync_dir,
+    make_dirs,
+    now,
+)
 from .workflow import entry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -260,10 +274,44 @@ def _is_tables(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
+# A string tomli_w writes as "..." unchanged: no quote, backslash or control character.
+_PLAIN_STRING = re.compile(r'[^\x00-\x08\x0a-\x1f\x7f"\\]*')
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_bare_keys: dict[str, bool] = {}
+
+
 def _scalars(table: dict[str, Any]) -> str:
-    return tomli_w.dumps(
-        {k: v for k, v in table.items() if not isinstance(v, dict) and not _is_tables(v)}
-    )
+    """The table's plain values as `key = value` lines, exactly as `tomli_w.dumps` writes them.
+
+    tomli_w is pure Python and formats a string character by character; the
+    common cases (plain strings, numbers, dates under bare keys) are formatted
+    here, anything else by tomli_w itself. This is most of the time an export
+    takes, so it is written for speed.
+    """
+    lines = []
+    for key, value in table.items():
+        kind = type(value)
+        if kind is str:
+            text = f'"{value}"' if _PLAIN_STRING.fullmatch(value) else None
+        elif kind is int or kind is float or kind is datetime or kind is date:
+            text = str(value)
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif isinstance(value, dict) or _is_tables(value):
+            continue
+        else:
+            text = None
+        if text is not None and type(key) is str:
+            bare = _bare_keys.get(key)
+            if bare is None:
+                bare = bool(_BARE_KEY.fullmatch(key))
+                if len(_bare_keys) < 1000:  # keys are few; never let it grow without bound
+                    _bare_keys[key] = bare
+            if bare:
+                lines.append(f"{key} = {text}\n")
+                continue
+        lines.append(tomli_w.dumps({key: value}))
+    return "".join(lines)
 
 
 def _array_table(name: str, item: dict[str, Any]) -> str:
@@ -300,22 +348,28 @@ def dumps_review(review: Review, history: Iterable[HistoryEntry], cycle: Cycle,
 
 def export_text(session: Session, review_id: str) -> str:
     """The review as this person may see it, as TOML (blind-phase fields hidden)."""
+    return _export_text(session, review_id, session.store.find_person, None)
+
+
+def _export_text(session: Session, review_id: str,
+                 find_person: Callable[[str], Person | None], cycle: Cycle | None) -> str:
     view = session.view(review_id)
     history = session.history(review_id)
     review = view.review
     if not review.person_login:
-        person = session.store.find_person(review.person_id)
+        person = find_person(review.person_id)
         if person is not None:
             review = review.model_copy(update={"person_login": person.login})
-    try:
-        cycle = session.store.cycle(review.cycle_id)
-    except NotFound:
-        raise ExportError(
-            f"review {review_id}: its cycle {review.cycle_id!r} is missing from "
-            f"{session.store.root}/cycles.json; run 'kpireview doctor'"
-        ) from None
+    if cycle is None or cycle.id != review.cycle_id:
+        try:
+            cycle = session.store.cycle(review.cycle_id)
+        except NotFound:
+            raise ExportError(
+                f"review {review_id}: its cycle {review.cycle_id!r} is missing from "
+                f"{session.store.root}/cycles.json; run 'kpireview doctor'"
+            ) from None
     return dumps_review(
-        review, history, cycle, manager=session.store.find_person(review.reviewer_id),
+        review, history, cycle, manager=find_person(review.reviewer_id),
         exported_at=now(), exported_by=session.login, hidden=view.hidden,
     )
 
@@ -376,42 +430,117 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
     """Every review of a cycle this person can see, one file each, in `directory`.
 
     All target names are checked before anything is written: without `force`
-    an existing file stops the export and nothing is written.
+    an existing file stops the export and nothing is written. Each file is
+    written atomically (a temporary file renamed into place); they are flushed
+    to disk together at the end rather than one by one.
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ExportError(f"{directory} is a file; for a whole cycle give a directory with -o DIR")
     try:
-        session.store.cycle(cycle_id)
+        cycle = session.store.cycle(cycle_id)
     except NotFound:
         known = ", ".join(c.id for c in session.store.cycles()) or "none"
         raise ExportError(f"no cycle {cycle_id!r} (known cycles: {known})") from None
-    review_ids = visible_reviews(session, cycle_id)
-    if not review_ids:
-        raise ExportError(f"cycle {cycle_id} has no review that you can see; nothing was written")
+    # Every review of the cycle; the ones this person cannot see are skipped as
+    # they come (reading each review once more up front to sort them out cost
+    # as much as exporting it).
     targets = []
-    for review_id in review_ids:
+    for review_id in session.store.review_ids(cycle_id):
         _, person_id = review_id.split("/")
-        targets.append((review_id, target_in(directory, cycle_id, person_id)))
-    existing = [str(p) for _, p in targets if p.exists()]
+        if ID_RE.fullmatch(person_id):  # else not a review file (the store would refuse it)
+            targets.append((review_id, target_in(directory, cycle_id, person_id)))
+    existing = [str(p) for review_id, p in targets
+                if p.exists() and _can_see(session, review_id)]
     if existing and not force:
         shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
         raise ExportError(
             f"{len(existing)} file(s) exist already: {shown}; add --force to replace them, "
             "or export to an empty directory. Nothing was written."
         )
-    written = []
+    # One look at the people for all reviews (the store reads people.json
+    # again on every lookup, which adds up over thousands of reviews).
+    people = session.store.people_index().by_id
+    written: list[Path] = []
+
+    def one(review_id: str, path: Path) -> None:
+        try:
+            text = _export_text(session, review_id, people.get, cycle)
+        except NotFound:
+            return  # a review this person cannot see
+        _refuse_existing(path, force=True)
+        _write_unsynced(path, text)
+        session.record(review_id, "export", note=str(path))
+        written.append(path)
+
     items: Any = targets
     if progress is not None:
         items = progress(targets, label=f"Exporting {cycle_id}")
-    if hasattr(items, "__enter__"):
-        with items as bar:
-            for review_id, path in bar:
-                written.append(export_review(session, review_id, path, force=True))
-    else:
-        for review_id, path in items:
-            written.append(export_review(session, review_id, path, force=True))
+    try:
+        if hasattr(items, "__enter__"):
+            with items as bar:
+                for review_id, path in bar:
+                    one(review_id, path)
+        else:
+            for review_id, path in items:
+                one(review_id, path)
+    finally:
+        _sync(written)
+    if not written:
+        raise ExportError(f"cycle {cycle_id} has no review that you can see; nothing was written")
     return written
+
+
+def _can_see(session: Session, review_id: str) -> bool:
+    try:
+        session.view(review_id)
+    except NotFound:
+        return False
+    return True
+
+
+def _write_unsynced(path: Path, text: str) -> None:
+    """Like `store.atomic_write_text`, without the fsync: `_sync` follows for all files."""
+    make_dirs(path.parent)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = FILE_MODE
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot save ({exc.strerror}); check that you may write to "
+                         f"{path.parent} and that the disk is not full") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError):
+            raise WriteError(f"{path}: cannot save ({exc.strerror}); check that you may write "
+                             f"to {path.parent} and that the disk is not full") from None
+        raise
+
+
+def _sync(paths: list[Path]) -> None:
+    """Flush written files to disk: one sync for all (an fsync each costs ~2 ms)."""
+    from . import store
+
+    if not paths or not store.FSYNC:
+        return
+    if hasattr(os, "sync"):
+        os.sync()
+    else:  # pragma: no cover - Windows
+        for path in paths:
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
+    for folder in {p.parent for p in paths}:
+        fsync_dir(folder)
 
 
 # --- reading ----------------------------------------------------------------
