@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -25,31 +24,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
-from .widgets import clean, literal
+from .widgets import VisibleControls, clean, literal
 
 __all__ = ["ConflictModal", "VisibleControls", "show_value"]
 
 # One visible character for each control character, so the cursor stays in step.
-_PICTURES = {c: 0x2400 + c for c in range(0x20)}
-_PICTURES[0x7F] = 0x2421
-_PICTURES.update({c: 0xFFFD for c in range(0x80, 0xA0)})
-
-
-class VisibleControls(Highlighter):
-    """For `Input(highlighter=...)`: an escape sequence in a value is shown, never sent.
-
-    An Input renders its value as-is, so a stored comment holding ``\x1b[31m``
-    would restyle the terminal; this shows ``␛[31m`` instead (the value itself
-    is not changed).
-    """
-
-    def highlight(self, text: Text) -> None:
-        plain = text.plain
-        visible = plain.translate(_PICTURES)
-        if visible != plain:
-            text.plain = visible
-
-
 def show_value(value: Any) -> str:
     """A stored or typed value as a person reads it."""
     if value is None or value == "":

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -46,6 +47,26 @@ def clean(text: Any) -> str:
 def literal(text: Any, style: str = "") -> Text:
     """User-typed or stored text as a renderable that is shown exactly as typed."""
     return Text(clean(text), style=style, no_wrap=False, end="")
+
+
+_PICTURES = {c: 0x2400 + c for c in range(0x20)}
+_PICTURES[0x7F] = 0x2421
+_PICTURES.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+class VisibleControls(Highlighter):
+    """For `Input(highlighter=...)`: an escape sequence in a value is shown, never sent.
+
+    An Input renders its value as-is, so a stored comment holding ``\x1b[31m``
+    would restyle the terminal; this shows ``␛[31m`` instead (the value itself
+    is not changed).
+    """
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        visible = plain.translate(_PICTURES)
+        if visible != plain:
+            text.plain = visible
 
 
 class Literal(Static):
@@ -193,6 +214,7 @@ class PromptModal(ModalScreen[str | None]):
             if self._message:
                 yield Static(literal(self._message), classes="modal-text", markup=False)
             yield Input(
+                highlighter=VisibleControls(),
                 value=self._initial, placeholder=self._placeholder, id="prompt-input",
                 validators=[self._validator] if self._validator else None,
                 validate_on=["changed", "submitted"],
@@ -233,6 +255,10 @@ def watch_review(screen: Any, session: Any, review_id: str, on_change: Callable[
     state = {"token": _token(session, review_id)}
 
     def poll() -> None:
+        # A screen covered by another skips the work; its first poll once it is
+        # shown again still sees the new token and reloads.
+        if not getattr(screen, "is_current", True):
+            return
         token = _token(session, review_id)
         if token != state["token"]:
             state["token"] = token

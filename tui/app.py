@@ -131,6 +131,7 @@ class KpiReviewApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
     ]
 
     def __init__(self, store: Store | None = None, session: Session | None = None,
