@@ -122,6 +122,8 @@ class ReviewView:
 
 
 class Session:
+    summary_problems: list[str]
+
     def __init__(self, store: Store, login: str, person: Person | None, is_hr: bool):
         self.store = store
         self.login = login
@@ -197,6 +199,8 @@ class Session:
     def summaries(self) -> dict[str, list[dict[str, Any]]]:
         """Home: my own reviews, my direct reports', and further down the line."""
         out: dict[str, list[dict[str, Any]]] = {"mine": [], "team": [], "line": [], "all": []}
+        problems: list[str] = []
+        self.summary_problems = problems  # damaged index files skipped, for the screen to show
         if self.person:
             me = self.person.id
             # Only the files that can hold these lines are read, so Home does not
@@ -205,15 +209,17 @@ class Session:
                 cycle_id = review_id.split("/")[0]
                 found: list[dict[str, Any]] = []
                 if self.person.manager:  # normally the reviewer
-                    found = self.store.summaries(cycle_id, self.person.manager, person_id=me)
+                    found = self.store.summaries(cycle_id, self.person.manager, person_id=me,
+                                                    problems=problems)
                 if not found:
-                    found = self.store.summaries(cycle_id, person_id=me)
+                    found = self.store.summaries(cycle_id, person_id=me, problems=problems)
                 for s in found:
                     if s["state"] in {st.value for st in BEFORE_JOINT}:
                         s = {**s, "overall": None, "complete": False}  # from manager ratings
                     out["mine"].append(s)
             out["team"] = [
-                s for s in self.store.summaries(reviewer_id=me) if s["person_id"] != me
+                s for s in self.store.summaries(reviewer_id=me, problems=problems)
+                if s["person_id"] != me
             ]
             below = self._reports_below(me)
             if below:
@@ -223,11 +229,14 @@ class Session:
                     p for p in set(index.children.get(me, ())) | below if index.children.get(p)
                 )
                 out["line"] = [
-                    s for reviewer in reviewers for s in self.store.summaries(reviewer_id=reviewer)
+                    s for reviewer in reviewers
+                    for s in self.store.summaries(reviewer_id=reviewer, problems=problems)
                     if s["person_id"] in below and s["review_id"] not in direct
                 ]
         if self.is_hr:
-            out["all"] = self.store.summaries()
+            out["all"] = self.store.summaries(problems=problems)
+        # The same damaged file can be met by several of the lists above.
+        problems[:] = list(dict.fromkeys(problems))
         return out
 
     def _reports_below(self, person_id: str) -> set[str]:

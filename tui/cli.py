@@ -30,6 +30,24 @@ def demo_data_dir() -> Path:
     return default_data_dir().with_name("kpireview-demo")
 
 
+def resolve_default(command: str | None) -> Path:
+    """The default data directory; the demo's while there is no data of your own.
+
+    So that after the first run (which offers the demo) every command finds the
+    demo without --data, until `kpireview init` creates real data.
+    """
+    real = default_data_dir()
+    demo_dir = demo_data_dir()
+    if command in ("init", "demo") or (real / Store.CONFIG).is_file():
+        return real
+    if (demo_dir / Store.CONFIG).is_file():
+        if command is not None:
+            click.echo(f"kpireview: no data of your own in {real} yet; using the demo in "
+                       f"{demo_dir}", err=True)
+        return demo_dir
+    return real
+
+
 class Ctx:
     def __init__(self, data: Path, as_login: str | None):
         self.data = data
@@ -82,7 +100,7 @@ def main(ctx: click.Context, data: Path | None, as_login: str | None) -> None:
       kpireview --data ~/demo --as alex   try the demo as the employee alex
       kpireview templates check my-role.toml
     """
-    ctx.obj = Ctx(data or default_data_dir(), as_login)
+    ctx.obj = Ctx(data or resolve_default(ctx.invoked_subcommand), as_login)
     if ctx.invoked_subcommand is None:
         start_app(ctx.obj)
 
@@ -141,6 +159,11 @@ def demo(ctx: click.Context) -> None:
 
     explicit = ctx.find_root().params.get("data") is not None
     target = ctx.obj.data if explicit else demo_data_dir()
+    if (target / Store.CONFIG).is_file() and not explicit:
+        click.echo(f"The demo organisation already exists in {target}.")
+        click.echo(f"Open it: kpireview (while you have no data of your own) or "
+                   f"kpireview --data {target}. To start it afresh, delete that folder.")
+        return
     store = run(lambda: build_demo(target, os_login(), lambda m: click.echo(f"  {m}", err=True)))
     people = ", ".join(f"{p.login} ({p.name})" for p in store.people())
     click.echo(f"Demo organisation created in {target}.")
@@ -501,6 +524,10 @@ def review_list(c: Ctx, cycle_id: str | None) -> None:
             score = s["overall"] or "—"
             click.echo(f"{s['review_id']:28} {s['state']:19} {s['done']:3}/{s['total']:<3} "
                        f"{score:>5}  {s['person_name']} ({s['role_title']})")
+    for problem in session.summary_problems:
+        click.echo(f"warning: {problem}", err=True)
+    if session.summary_problems:
+        sys.exit(1)
 
 
 from .cli_transfer import register as _register_transfer  # noqa: E402

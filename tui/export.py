@@ -80,7 +80,7 @@ from .store import (
     make_dirs,
     now,
 )
-from .workflow import entry
+from .workflow import content_digest, entry
 
 if TYPE_CHECKING:  # pragma: no cover
     from .access import Session
@@ -226,10 +226,13 @@ def review_document(
         a["created_at"] = action.created_at
         actions.append(a)
     _put(doc, "actions", actions)
-    _put(doc, "signoffs", [
-        {"person_id": s.person_id, "role": s.role.value, "at": s.at, "revision": s.revision}
-        for s in review.signoffs
-    ])
+    signoffs = []
+    for s in review.signoffs:
+        so: dict[str, Any] = {"person_id": s.person_id, "role": s.role.value, "at": s.at,
+                              "revision": s.revision}
+        _put(so, "digest", s.digest)
+        signoffs.append(so)
+    _put(doc, "signoffs", signoffs)
     entries = []
     for e in history:
         h: dict[str, Any] = {"at": e.at, "who": e.who, "action": e.action}
@@ -828,10 +831,17 @@ def _consistency(doc: ReviewDocument, review: Review) -> list[str]:
                         f"{where}: KPI {action.kpi_id!r} belongs to KRA {owner_kra!r}, "
                         f"not {action.kra_id!r}"
                     )
+    digest = content_digest(review)
     for n, signoff in enumerate(review.signoffs, 1):
         if signoff.person_id not in (review.person_id, review.reviewer_id):
             problems.append(
                 f"sign-off #{n}: {signoff.person_id!r} is neither the person nor the manager"
+            )
+        elif review.state is State.signed_off and signoff.digest != digest:
+            problems.append(
+                f"sign-off #{n} ({signoff.role.value} {signoff.person_id}): the signed content "
+                "does not match this file — it was changed after signing. A signed review "
+                "cannot be edited in a file; reopen it in kpireview instead"
             )
     return problems
 

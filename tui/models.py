@@ -447,6 +447,7 @@ class SignOff(Model):
     role: SignRole
     at: datetime
     revision: int
+    digest: str = ""  # sha256 of what was signed (tui.workflow.content_digest)
 
 
 class Review(Model):

@@ -214,9 +214,10 @@ def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise DataFileError(path, f"is not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        hint = " — it looks truncated" if exc.pos >= len(raw.rstrip()) - 1 else ""
+        truncated = exc.pos >= len(raw.rstrip()) - 1 or not raw.rstrip().endswith(b"}")
+        hint = " — it looks truncated" if truncated else ""
         raise DataFileError(
-            path, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{hint}"
+            path, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}){hint}"
         ) from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise DataFileError(path, "is JSON but not a TinyDB database (expected tables of documents)")
@@ -1026,7 +1027,13 @@ class Store:
         cycle_id: str | None = None,
         reviewer_id: str | None = None,
         person_id: str | None = None,
+        problems: list[str] | None = None,
     ) -> list[dict[str, Any]]:
+        """Review summaries from the team indexes.
+
+        With `problems`, a damaged index is skipped and described there (so one
+        bad file does not blank every list); without it, the error is raised.
+        """
         out: list[dict[str, Any]] = []
         for cdir in self._cycle_dirs(cycle_id):
             if reviewer_id is not None:
@@ -1034,7 +1041,17 @@ class Store:
             else:
                 files = sorted(f for f in (cdir / "teams").glob("*.json") if not f.name.startswith("."))
             for f in files:
-                data = read_json_file(f)
+                try:
+                    data = read_json_file(f)
+                except DataFileError as exc:
+                    if problems is None:
+                        raise
+                    problems.append(
+                        f"{exc.path}: {exc.problem}. It is only a list index: "
+                        "'kpireview doctor --repair-indexes' rebuilds it from the review files; "
+                        "the reviews listed in it are missing from these lists until then."
+                    )
+                    continue
                 if data is None:
                     continue
                 for doc in data.get("summaries", {}).values():

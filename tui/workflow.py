@@ -7,7 +7,10 @@ caller (`tui.access`) decides that first.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
+from enum import Enum
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -388,7 +391,8 @@ def sign(review: Review, person_id: str, role: SignRole, seen_revision: int,
             f"{len(missing)} thing(s) missing before sign-off, first: {missing[0]}"
         )
     review.signoffs = [s for s in review.signoffs if s.role is not role]
-    review.signoffs.append(SignOff(person_id=person_id, role=role, at=at, revision=review.revision))
+    review.signoffs.append(SignOff(person_id=person_id, role=role, at=at, revision=review.revision,
+                                   digest=content_digest(review)))
     entries = [entry(person_id, at, "sign", "signoff", None, role.value,
                      note=f"signed revision {review.revision}", revision=review.revision)]
     if {s.role for s in review.valid_signoffs()} == {SignRole.employee, SignRole.manager}:
@@ -408,6 +412,40 @@ def reopen(review: Review, who: str, reason: str, at: datetime) -> list[HistoryE
     review.revision += 1
     return [entry(who, at, "reopen", "state", State.signed_off.value, State.joint_review.value,
                   note=reason, revision=review.revision)]
+
+
+# --- what a signature covers ----------------------------------------------------
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def content_digest(review: Review) -> str:
+    """A fingerprint of everything a signature vouches for.
+
+    The KRAs and KPIs with every number, rating and comment, the actions, who
+    and what is reviewed. Numbers are normalised (4.0 and 4 are the same) so an
+    export and re-import keeps the digest; any edited value changes it.
+    """
+    content = review.model_dump(
+        mode="python",
+        include={"cycle_id", "person_id", "reviewer_id", "role_id", "role_version", "scale",
+                 "bands", "achievement_cap", "kras", "actions"},
+    )
+    text = json.dumps(_canonical(content), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --- lookups -----------------------------------------------------------------
