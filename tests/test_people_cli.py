@@ -176,3 +176,30 @@ def test_people_add_checks_the_organisation_too(root: Path) -> None:
                  "--manager", "hr", "--role", "account-executive")
     assert result.exit_code == 0, result.output
     assert Store(root).person("zed").manager == "hr"
+
+
+def test_every_problem_of_a_people_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    """Row errors and organisation-chart errors come together, not one batch per run."""
+    from click.testing import CliRunner
+
+    from tui import cli
+
+    data = tmp_path / "d"
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["--data", str(data), "init"]).exit_code == 0
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "id,name,login,email,manager,role\n"
+        "ann,Ann,ann,notanemail,,major-account-manager\n"
+        "bob,Bob,bob,bob@example.com,ghost,major-account-manager\n"
+        "cy,Cy,cy,cy@example.com,,no-such-role\n",
+        encoding="utf-8",
+    )
+    before = sorted(p.name for p in data.iterdir())
+    result = runner.invoke(cli.main, ["--data", str(data), "people", "import", str(csv_file)])
+    assert result.exit_code == 1
+    assert f"{csv_file}:2: email: 'notanemail' is not an email address" in result.output
+    assert "manager 'ghost' is not a known person" in result.output
+    assert "role 'no-such-role' is not a role template" in result.output
+    assert sorted(p.name for p in data.iterdir()) == before
+    assert not (data / "people.json").exists()

@@ -373,11 +373,25 @@ def people_import(c: Ctx, csv_file: Path) -> None:
       kpireview people import staff.csv
     """
     session = run(c.session)
-    people_rows, where = run(lambda: read_people_csv(csv_file))
+    row_problems: list[str] = []
+    try:
+        people_rows, where = read_people_csv(csv_file)
+    except PeopleError as exc:
+        if not exc.people and not exc.where:
+            fail(str(exc))
+        row_problems, people_rows, where = exc.problems, exc.people, exc.where
     templates = set(run(session.store.templates))
     existing = {p.id: p for p in run(session.store.people)}
     merged = {**existing, **{p.id: p for p in people_rows}}
-    run(lambda: check_people(list(merged.values()), templates, where))
+    # Check the organisation chart of the good rows too, so every problem in the
+    # file is reported in one run, not one batch at a time.
+    try:
+        check_people(list(merged.values()), templates, where)
+        chart_problems: list[str] = []
+    except PeopleError as exc:
+        chart_problems = exc.problems
+    if row_problems or chart_problems:
+        fail("nothing imported:\n" + "\n".join(row_problems + chart_problems))
     run(lambda: session.save_people(people_rows))
     click.echo(f"Imported {len(people_rows)} people from {csv_file}.")
 

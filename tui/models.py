@@ -362,7 +362,7 @@ class Person(Model):
     id: Id
     name: str = Field(min_length=1)
     login: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._@-]{1,64}$")
-    email: str = ""
+    email: str = Field(default="", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     manager: str | None = None
     role: str
     active: bool = True

@@ -14,8 +14,11 @@ from .models import Person
 class PeopleError(ValueError):
     """People that cannot be saved; `problems` holds one line each."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], people: list[Person] | None = None,
+                 where: dict[str, str] | None = None):
         self.problems = problems
+        self.people = people or []  # the rows that were good, for checking them too
+        self.where = where or {}
         super().__init__("\n".join(problems))
 
 
@@ -107,7 +110,13 @@ def read_people_csv(path: Path) -> tuple[list[Person], dict[str, str]]:
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(x) for x in err["loc"])
-                problems.append(f"{path}:{line}: {field}: {err['msg']}")
+                msg = err["msg"].removeprefix("Value error, ")
+                if field == "email" and err["type"] == "string_pattern_mismatch":
+                    msg = f"{values.get('email')!r} is not an email address (name@example.com)"
+                elif field == "login" and err["type"] == "string_pattern_mismatch":
+                    msg = (f"{values.get('login')!r} is not a login (letters, digits, "
+                           "'.', '_', '@', '-')")
+                problems.append(f"{path}:{line}: {field}: {msg}")
             continue
         if person.id in where:
             problems.append(f"{path}:{line}: id {person.id!r} is already on {where[person.id]}")
@@ -115,5 +124,5 @@ def read_people_csv(path: Path) -> tuple[list[Person], dict[str, str]]:
         where[person.id] = f"{path}:{line}"
         people.append(person)
     if problems:
-        raise PeopleError(problems)
+        raise PeopleError(problems, people=people, where=where)
     return people, where
