@@ -353,3 +353,30 @@ def test_an_empty_title_gets_a_plain_message(tmp_path: Path) -> None:
 def test_no_kras_gets_a_plain_message(tmp_path: Path) -> None:
     text = 'id = "check-test"\ntitle = "Check test"\nkras = []\n'
     assert_fails(tmp_path, text, "kras: needs at least one entry")
+
+
+def test_every_fault_of_a_template_is_reported_in_one_run(tmp_path: Path) -> None:
+    """Field errors and template-level faults together, not one batch per run."""
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    bad = tmp_path / "broken.toml"
+    bad.write_text(
+        'id = "broken"\ntitle = "Broken"\n'
+        '[[bands]]\nbelow = 90\nrating = 1\n[[bands]]\nbelow = 80\nrating = 3\n[[bands]]\nrating = 5\n'
+        '[[kras]]\nid = "k1"\ntitle = "K1"\nweight = 60\n'
+        '[[kras.kpis]]\nid = "p1"\nname = "Number of things"\nunit = "parsecs"\n'
+        'direction = "higher"\nweight = 50\n'
+        '[[kras.kpis]]\nid = "p1"\nname = "Number of others"\nunit = "count"\n'
+        'direction = "higher"\nweight = 40\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["templates", "check", str(bad)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "unit 'parsecs'" in out
+    assert "duplicate KPI id 'p1'" in out
+    assert "KRA weights sum to 60, not 100" in out
+    assert "KPI weights sum to 90, not 100" in out
+    assert "'below' must increase" in out

@@ -150,7 +150,60 @@ def template_from_data(data: dict[str, Any], source: str) -> RoleTemplate:
     try:
         return RoleTemplate.model_validate(data)
     except ValidationError as exc:
-        raise TemplateError(source, describe_validation_error(exc, data)) from None
+        problems = describe_validation_error(exc, data)
+        for extra in raw_problems(data):
+            if not any(extra in line for line in problems):
+                problems.append(extra)
+        raise TemplateError(source, problems) from None
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return None
+    number = Decimal(value)
+    return number if number.is_finite() and abs(number) < 10**15 else None
+
+
+def raw_problems(data: Any) -> list[str]:
+    """Template-level faults (ids, weight sums, scale and bands) read from the raw data.
+
+    Pydantic skips the template-level checks while any field is wrong, which
+    made `templates check` reveal the faults of a file one batch per run; these
+    are found on the raw data so every fault is reported at once.
+    """
+    from types import SimpleNamespace
+
+    from .models import Band, RatingScale, check_bands, default_bands, structure_problems
+
+    if not isinstance(data, dict):
+        return []
+    problems: list[str] = []
+    kras_raw = data.get("kras")
+    if isinstance(kras_raw, list) and all(
+        isinstance(k, dict) and isinstance(k.get("kpis"), list)
+        and all(isinstance(p, dict) for p in k["kpis"]) for k in kras_raw
+    ):
+        kras = [
+            SimpleNamespace(
+                id=str(k.get("id", f"#{i + 1}")), weight=_number(k.get("weight")),
+                kpis=[SimpleNamespace(id=str(p.get("id", f"#{j + 1}")),
+                                      weight=_number(p.get("weight")))
+                      for j, p in enumerate(k["kpis"])],
+            )
+            for i, k in enumerate(kras_raw)
+        ]
+        if all(x.weight is not None for kra in kras for x in (kra, *kra.kpis)):
+            problems += structure_problems(kras)  # type: ignore[arg-type]
+    try:
+        scale = RatingScale.model_validate(data.get("scale", {}))
+        bands_raw = data.get("bands")
+        bands = default_bands() if bands_raw is None else [Band.model_validate(b) for b in bands_raw]
+        check_bands(bands, scale)
+    except (ValidationError, TypeError):
+        pass  # reported by the model validation itself
+    except ValueError as exc:
+        problems.append(f"bands: {exc}")
+    return problems
 
 
 def load_template(path: Path) -> RoleTemplate:
