@@ -42,8 +42,13 @@ f7 or ctrl+pageup      previous KRA
 ctrl+g or f4           jump to any KRA (a list; enter jumps)
 ctrl+t or f9           improvement actions of this review
 space                  toggle N/A (on the N/A box)
+f3                     read-only review: focus the KPI details, so
+                       up/down/home/end scroll them (again: the table)
 escape                 back (everything is saved first)
 =====================  ==================================================
+
+Keys typed in a burst (over SSH) go to the field that has the focus after
+the keys before them: see `KeysNow`.
 
 F-keys are offered beside the ctrl keys because ctrl+pageup/pagedown do not
 reach the app in some terminals; all of the keys above work over SSH in tmux.
@@ -51,12 +56,14 @@ reach the app in some terminals; all of the keys above work over SSH in tmux.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
+from textual.actions import SkipAction, parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -77,7 +84,7 @@ from tui.scoring import fmt, kpi_done, suggestion
 from .conflict import ConflictModal, VisibleControls
 from .widgets import MessageLine, clean, literal, watch_review
 
-__all__ = ["JumpModal", "NAToggle", "ScoringScreen", "StableFooter"]
+__all__ = ["FieldInput", "JumpModal", "KPITable", "NAToggle", "ScoringScreen", "StableFooter"]
 
 ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
 DEBOUNCE = 1.0  # seconds after the last keystroke before a field saves itself
@@ -154,7 +161,39 @@ class StableFooter(Footer):
         super().bindings_changed(screen)
 
 
-class NAToggle(Widget, can_focus=True):
+class KeysNow:
+    """Mixin for the screen's focusable widgets: a key is handled the moment the
+    app reads it, not later from the widget's queue.
+
+    Textual hands a key to the widget focused *when the app reads it* and lets
+    the widget handle it later; a Tab (or enter, or a save) that moves the focus
+    only takes effect then, so the characters typed right after it, already
+    queued for the old field, landed there.  Here the screen handles the key at
+    once (typing, the widget's own keys, enter), so the focus a key moves is
+    the focus the next key finds.
+    """
+
+    def _forward_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)):
+            try:
+                screen = self.screen  # type: ignore[attr-defined]
+            except Exception:
+                screen = None
+            handle = getattr(screen, "_key_now", None)
+            if handle is not None and handle(self, event):
+                return
+        super()._forward_event(event)  # type: ignore[misc]
+
+
+class FieldInput(KeysNow, Input):
+    """An editor field: keys are typed in at once (see `KeysNow`)."""
+
+
+class KPITable(KeysNow, DataTable):  # type: ignore[type-arg]
+    """The KPI table: its keys move the editor at once (see `KeysNow`)."""
+
+
+class NAToggle(KeysNow, Widget, can_focus=True):
     """``[x] Not applicable`` / ``[ ] Not applicable``: readable without colour."""
 
     DEFAULT_CSS = """
@@ -290,6 +329,9 @@ class ScoringScreen(Screen[None]):
         padding: 0 1;
         border-top: solid $panel;
     }
+    ScoringScreen #sc-editor:focus {
+        border-top: heavy $accent;
+    }
     ScoringScreen .def {
         height: auto;
     }
@@ -350,7 +392,13 @@ class ScoringScreen(Screen[None]):
                 group=KRA_GROUP),
         Binding("ctrl+g,f4", "jump", "Jump", key_display="^G", priority=True),
         Binding("ctrl+t,f9", "actions", "Actions", key_display="^T", priority=True),
-        Binding("escape", "back", "Back"),
+        # Read-only review: focus the KPI details so up/down/home/end scroll them.
+        Binding("f3", "details", "Details", key_display="F3", priority=True),
+        # Priority: handled when the app reads the key, before the next key is
+        # handed to the focused widget (see `KeysNow`).
+        Binding("tab", "next_field", "Next field", show=False, priority=True),
+        Binding("shift+tab", "prev_field", "Previous field", show=False, priority=True),
+        Binding("escape", "back", "Back", priority=True),
     ]
 
     def __init__(self, session: Session, review_id: str, kra_index: int = 0,
@@ -376,6 +424,8 @@ class ScoringScreen(Screen[None]):
         self._closing = False  # unmounting: save, but touch no widgets
         self._texts: dict[str, str] = {}  # what each Static shows (skip same updates)
         self._cells: dict[tuple[str, str], str] = {}  # the same for the table
+        self._focus_moves = 0  # focus changes made by this screen (see on_screen_resume)
+        self._focus_before: tuple[Widget | None, int] | None = None  # at suspend
 
     # --- layout ------------------------------------------------------------
 
@@ -384,7 +434,7 @@ class ScoringScreen(Screen[None]):
         yield Static("", id="sc-progress", markup=False)
         yield Static("", id="sc-statement", markup=False)
         yield Static("", id="sc-status", markup=False)
-        table: DataTable[Text] = DataTable(id="sc-table", cursor_type="row", zebra_stripes=False)
+        table: DataTable[Text] = KPITable(id="sc-table", cursor_type="row", zebra_stripes=False)
         yield table
         with VerticalScroll(id="sc-editor", can_focus=False):
             yield Static("", id="def-name", classes="def", markup=False)
@@ -400,9 +450,11 @@ class ScoringScreen(Screen[None]):
                         yield Static("", id="hint-na", classes="hint", markup=False)
                     yield MessageLine(id="err-na", classes="field-error")
                 wide = field in ("rating_reason", "na_reason", "comment")
-                inp = Input(id=f"f-{field}", compact=True, highlighter=VisibleControls(),
-                            classes="wide" if wide else "short",
-                            placeholder=self._placeholder(field))
+                # No select_on_focus: it would select later, on the Focus event,
+                # after characters typed right behind a Tab; `_focus` selects at once.
+                inp = FieldInput(id=f"f-{field}", compact=True, highlighter=VisibleControls(),
+                                 classes="wide" if wide else "short",
+                                 placeholder=self._placeholder(field), select_on_focus=False)
                 self._inputs[field] = inp
                 if field == "rating_reason":
                     yield Static("", id="sc-departure", markup=False)
@@ -433,7 +485,7 @@ class ScoringScreen(Screen[None]):
         self._build_table()
         self._show_kpi(force=True)
         first = self._first_field()
-        (first or self.query_one("#sc-table", DataTable)).focus()
+        self._focus(first or self.query_one("#sc-table", DataTable))
         try:
             if not self._presence_elsewhere():
                 self.presence = self.session.open_presence(self.review_id)
@@ -461,6 +513,8 @@ class ScoringScreen(Screen[None]):
 
     def on_screen_suspend(self) -> None:
         # Help or another screen on top: save what can be saved, ask nothing.
+        if not self._resolving and not self._closing:
+            self._focus_before = (self.focused, self._focus_moves)
         if not self._resolving and self.view is not None and not self._closing:
             self._cancel_debounce()
             try:
@@ -471,6 +525,25 @@ class ScoringScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         if self.view is not None and not self._resolving:
             self._reload()
+        self._restore_focus()
+
+    def _restore_focus(self) -> None:
+        """Back from another screen: the focus is where it was when that screen opened.
+
+        Unless this screen moved it meanwhile on purpose (a jump); never a text
+        field that did not have the focus (keys typed next would land in it).
+        """
+        before, self._focus_before = self._focus_before, None
+        if before is None or self._closing or self.view is None:
+            return
+        widget, moves = before
+        if moves != self._focus_moves:
+            return
+        table = self.query_one("#sc-table", DataTable)
+        if widget is None or not widget.is_attached or not widget.focusable:
+            widget = table
+        if self.focused is not widget:
+            self.set_focus(widget, scroll_visible=False)
 
     def on_resize(self) -> None:
         if self.view is not None and self._name_width() != self._table_width:
@@ -704,6 +777,15 @@ class ScoringScreen(Screen[None]):
         self._put("hint-na", "" if not na.disabled else "read-only")
         self._show_departure(kpi)
         self._show_others(kpi)
+        # Read-only: nothing in the details takes the focus, so the details
+        # themselves do (F3 or tab), and up/down/home/end scroll them.
+        editor = self.query_one("#sc-editor", VerticalScroll)
+        read_only = self._read_only()
+        if editor.can_focus != read_only:
+            editor.can_focus = read_only
+            if not read_only and self.focused is editor:
+                self._focus(self._first_field() or self.query_one("#sc-table", DataTable))
+            self.refresh_bindings()
 
     def _set_input(self, field: str, text: str) -> None:
         inp = self._inputs[field]
@@ -854,6 +936,8 @@ class ScoringScreen(Screen[None]):
         if message:
             widget.error(message)
             widget.display = True
+            # The newest message replaces the last one: no "✓ saved" beside it.
+            self._message().error(f"{LABELS[field]}: {message}")
         else:
             widget.clear()
             widget.display = False
@@ -1070,11 +1154,158 @@ class ScoringScreen(Screen[None]):
             self._cancel_debounce()
             self._flush(fields=[field])
 
+    # --- keys, handled when the app reads them (see `KeysNow`) --------------------
+
+    def _key_now(self, widget: Widget, event: events.Event) -> bool:
+        """Handle a key for `widget` (focused when the app read it) now; False: not here."""
+        if self._closing or self.view is None or self._resolving or \
+                self.app.screen is not self or widget is not self.focused:
+            return False
+        if isinstance(event, events.Paste):
+            if isinstance(widget, Input) and event.text:
+                widget._on_paste(event)
+                return True
+            return False
+        assert isinstance(event, events.Key)
+        key = event.key
+        if isinstance(widget, FieldInput):
+            field = self._field_of(widget)
+            if field is None:
+                return False
+            if key == "enter":
+                self._submit(field)
+                return True
+            if event.is_printable:
+                assert event.character is not None
+                selection = widget.selection
+                if selection.is_empty:
+                    widget.insert_text_at_cursor(event.character)
+                else:
+                    widget.replace(event.character, *selection)
+                return True
+        elif isinstance(widget, NAToggle):
+            if key in ("space", "enter"):
+                self._toggle_na()
+                return True
+        elif isinstance(widget, KPITable) and key == "enter":
+            self._select_row()
+            return True
+        handled = self._binding_now(key)
+        if handled and isinstance(widget, KPITable) and self.app.screen is self:
+            self._follow_table(widget)
+        return handled
+
+    def _binding_now(self, key: str) -> bool:
+        """Run the binding of `key` as Textual would (focused widget first, then its
+        ancestors); False (Textual runs it later) when there is none or it is async."""
+        try:
+            chain = self._modal_binding_chain
+        except Exception:
+            return False
+        for namespace, bindings in chain:
+            for binding in bindings.key_to_bindings.get(key, ()):
+                if binding.priority:
+                    continue
+                try:
+                    destination, name, params = parse_action(binding.action)
+                except Exception:
+                    return False
+                target: Any = {"": namespace, "app": self.app, "screen": self}.get(destination)
+                if target is None:
+                    return False
+                if not target.check_action(name, params):
+                    continue
+                method = getattr(target, f"_action_{name}", None) or \
+                    getattr(target, f"action_{name}", None)
+                if method is None:
+                    continue
+                if inspect.iscoroutinefunction(method):
+                    return False
+                try:
+                    method(*params)
+                except SkipAction:
+                    continue
+                return True
+        return False
+
+    def _focus(self, widget: Widget) -> None:
+        """Focus `widget` now (Widget.focus waits for the app's queue); a field's
+        text is selected, so typing replaces it."""
+        self._focus_moves += 1
+        self.set_focus(widget)
+        if isinstance(widget, Input):
+            widget.action_select_all()
+
+    def _tab(self, direction: int) -> None:
+        old = self.focused
+        field = self._field_of(old)
+        new = self.focus_next() if direction > 0 else self.focus_previous()
+        self._focus_moves += 1
+        if isinstance(new, Input) and self._field_of(new) is not None:
+            new.action_select_all()
+        if field is not None and old is not None and not old.disabled and \
+                self.view is not None and not self._resolving and self._dirty(field):
+            self._cancel_debounce()
+            self._flush(fields=[field])
+
+    def action_next_field(self) -> None:
+        self._tab(+1)
+
+    def action_prev_field(self) -> None:
+        self._tab(-1)
+
+    def _read_only(self) -> bool:
+        return self.view is not None and not self.view.editable
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "details":
+            return self._read_only()
+        return True
+
+    def action_details(self) -> None:
+        """Read-only: move between the KPI table and the details (up/down scroll them)."""
+        editor = self.query_one("#sc-editor", VerticalScroll)
+        if not editor.can_focus:
+            return
+        if self.focused is editor:
+            self._focus(self.query_one("#sc-table", DataTable))
+        else:
+            self._focus(editor)
+
+    def _select_row(self) -> None:
+        first = self._first_field()
+        if first is not None:
+            self._focus(first)
+
+    def _follow_table(self, table: DataTable[Any]) -> None:
+        """The table's cursor moved: show that KPI (after saving this one)."""
+        row = table.cursor_row
+        if row == self.kpi_index or self.view is None or not table.has_focus:
+            return
+        if not 0 <= row < len(self._kra.kpis):
+            return
+        if not self._flush(lambda: self._go(self.kra_index, row, focus_field=False)):
+            if self._kpi_id == self._kra.kpis[self.kpi_index].id:
+                table.move_cursor(row=self.kpi_index, animate=False)
+
+    def _toggle_na(self) -> None:
+        na = self._na
+        if na is None or na.disabled or self._kpi_id is None:
+            return
+        na.value = not na.value
+        self._save_na(na.value)
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         field = self._field_of(event.input)
-        if field is None or self.view is None or self._resolving:
+        if field is None:
+            return
+        self._submit(field)
+
+    def _submit(self, field: str) -> None:
+        """Enter in a field: save it (and the others changed), then the next field."""
+        if self.view is None or self._resolving:
             return
         self._cancel_debounce()
         kpi_id = self._kpi_id
@@ -1124,8 +1355,8 @@ class ScoringScreen(Screen[None]):
         self._error("na", "")
         self._after_save()
         self._message().ok("saved N/A" if value else "saved: applicable again")
-        if value:
-            self._inputs["na_reason"].focus()
+        if value and not self._inputs["na_reason"].disabled:
+            self._focus(self._inputs["na_reason"])
 
     def _ask_na(self, conflict: Conflict, mine: bool, retry: Callable[[], None]) -> None:
         self._resolving = True
@@ -1157,17 +1388,12 @@ class ScoringScreen(Screen[None]):
         if not table.has_focus:
             table.move_cursor(row=self.kpi_index, animate=False)
             return
-        target = row
-        if not self._flush(lambda: self._go(self.kra_index, target, focus_field=False)):
-            if self._kpi_id == self._kra.kpis[self.kpi_index].id:
-                table.move_cursor(row=self.kpi_index, animate=False)
+        self._follow_table(table)
 
     @on(DataTable.RowSelected, "#sc-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        first = self._first_field()
-        if first is not None:
-            first.focus()
+        self._select_row()
 
     # --- moving ------------------------------------------------------------------
 
@@ -1186,7 +1412,7 @@ class ScoringScreen(Screen[None]):
     def _focus_after(self, field: str) -> None:
         later = [f for f in ORDER[ORDER.index(field) + 1:] if not self._inputs[f].disabled]
         if later:
-            self._inputs[later[0]].focus()
+            self._focus(self._inputs[later[0]])
         else:
             self._step_kpi(+1, focus_field=True)
 
@@ -1228,25 +1454,17 @@ class ScoringScreen(Screen[None]):
             self._fill_table()
         if focus_field:
             first = self._first_field()
-            if first is not None:
-                first.focus()
-                first.action_select_all()  # typing replaces the value shown
-            else:
-                self.query_one("#sc-table", DataTable).focus()
+            # Typing replaces the value shown.
+            self._focus(first if first is not None else self.query_one("#sc-table", DataTable))
             self.query_one("#sc-editor", VerticalScroll).scroll_home(animate=False)
 
     def _after_typing(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the focused field has handled the keys typed before.
-
-        Navigation keys are priority bindings: they run before a character
-        typed just before them has reached the field.  A callback queued on
-        the field runs after those keys.
+        """Run `callback` now: the keys typed before were handled when the app read
+        them (see `KeysNow`), so the fields hold them already.  Waiting here (for
+        the field's queue) would let the keys typed *after* a navigation key reach
+        the old field first.
         """
-        focused = self.focused
-        if isinstance(focused, Input) and focused in self._inputs.values():
-            focused.call_later(callback)
-        else:
-            callback()
+        callback()
 
     def _navigate(self, move: Callable[[bool], None]) -> None:
         focus_field = self._editor_has_focus()

@@ -493,3 +493,191 @@ async def test_no_color_states_are_spelled_out(store: Store, monkeypatch: Any) -
         assert "(read-only)" in shown
         assert "⚠ Reason required: rating 3 departs from suggested 5" == str(
             screen.query_one("#sc-departure").render())
+
+
+# --- keys typed in a burst go where the focus was when they were typed -------------
+
+
+def key_event(key: str) -> events.Key:
+    """A Key event as the terminal driver makes it (`key` is a key name or a character)."""
+    if len(key) == 1:
+        return events.Key(_character_to_key(key), key)
+    return events.Key(key, None)
+
+
+async def burst(pilot: Any, *keys: str) -> None:
+    """Send `keys` in one go, as a terminal over SSH does: every event is queued
+    before the app has handled the first one; then wait until all are handled."""
+    app = pilot.app
+    for key in keys:
+        event = key_event(key)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    for _ in range(5):
+        await pilot.pause()
+    await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def test_burst_tab_then_digit_goes_to_the_next_field(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        assert app.focused is field(screen, "actual")
+        assert field(screen, "actual").value == "4"
+        await burst(pilot, "tab", "2", "tab")
+        assert field(screen, "actual").value == "4"
+        assert field(screen, "manager_rating").value == "2"
+    kpi = fresh(store).kpi("ad-new-products-adopted")
+    assert (kpi.actual, kpi.manager_rating) == (Decimal(4), 2)
+
+
+
+@pytest.mark.parametrize("keys, expected", [
+    # Tab, then a rating: the rating goes to the next field.
+    (("tab", "2", "tab"), {"ad-new-products-adopted": (Decimal(4), 2)}),
+    # Enter saves and walks on; what follows is for the next field.
+    (("ctrl+u", "7", "enter", "3", "enter"), {"ad-new-products-adopted": (Decimal(7), 3)}),
+    # Shift+tab back to Actual, type, tab forward again.
+    (("tab", "5", "shift+tab", "9", "tab", "1", "tab"),
+     {"ad-new-products-adopted": (Decimal(9), 1)}),
+    # PgDn / F6: the next KPI's first field (its value selected) gets the digits.
+    (("pagedown", "8", "enter"), {"ad-new-products-adopted": (Decimal(4), None),
+                                  "ad-existing-revenue-growth": (Decimal(8), None)}),
+    (("f6", "f6", "6", "tab", "4", "enter"), {"ad-csat": (Decimal(6), 4)}),
+    # PgUp back and F8 to the next KRA.
+    (("f6", "pageup", "3", "enter"), {"ad-new-products-adopted": (Decimal(3), None)}),
+    (("f8", "2", "tab", "5", "tab"), {"sap-plans-completed": (Decimal(2), 5),
+                                      "ad-new-products-adopted": (Decimal(4), None)}),
+])
+async def test_keys_in_one_burst_go_where_the_focus_was(
+        store: Store, keys: tuple[str, ...], expected: dict[str, Any]) -> None:
+    """Over SSH a burst of keys reaches the app at once: each key goes to the field
+    that has the focus after the keys before it, never to the one left behind."""
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        assert app.focused is field(screen, "actual")
+        await burst(pilot, *keys)
+    review = fresh(store)
+    for kpi_id, (actual, manager) in expected.items():
+        kpi = review.kpi(kpi_id)
+        assert (kpi.actual, kpi.manager_rating) == (actual, manager), kpi_id
+
+
+async def test_keys_pressed_without_a_pause_go_where_the_focus_was(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        await pilot.press("tab", "2", "tab")
+        assert field(screen, "actual").value == "4"
+        await pilot.press("pagedown", "5", "enter", "3", "enter")
+        await pilot.pause()
+    review = fresh(store)
+    first = review.kpi("ad-new-products-adopted")
+    assert (first.actual, first.manager_rating) == (Decimal(4), 2)
+    second = review.kpi("ad-existing-revenue-growth")
+    assert (second.actual, second.manager_rating) == (Decimal(5), 3)
+    history = open_session(Store(store.root), login="root").history(ALEX)
+    assert not [h for h in history
+                if h.field == "ad-new-products-adopted.actual" and h.who == "root"]
+
+
+async def test_burst_from_the_table_and_the_na_box(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        screen.query_one(DataTable).focus()
+        await pilot.pause()
+        # Down to KPI 2, enter into its first field, type; all at once.
+        await burst(pilot, "down", "enter", "6", "enter")
+        assert screen.kpi_index == 1
+        # The N/A box: space sets N/A and moves to the reason, typed at once.
+        screen.query_one(NAToggle).focus()
+        await pilot.pause()
+        await burst(pilot, "space", "n", "o", "enter")
+    review = fresh(store)
+    kpi = review.kpi("ad-existing-revenue-growth")
+    assert kpi.actual == Decimal(6)
+    assert kpi.na and kpi.na_reason == "no"
+    assert review.kpi("ad-new-products-adopted").actual == Decimal(4)
+
+
+# --- a read-only review can be read to the end by keys ------------------------------
+
+
+async def test_read_only_details_scroll_by_keys(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot, "2026-h2/chen", kpi=1)
+        editor = screen.query_one("#sc-editor")
+        others = screen.query_one("#sc-others")
+        assert "Comments by others" in str(others.render())
+        assert "Comments by others" not in screen_text(app)  # below the fold
+        assert "F3" in screen_text(app)  # the key is in the footer
+        await pilot.press("f3")
+        assert app.focused is editor
+        await pilot.press("end")
+        await pilot.pause()
+        assert "Comments by others" in screen_text(app)
+        assert "Chen Wei:" in screen_text(app).split("Comments by others")[1]
+        await pilot.press("home")
+        await pilot.pause()
+        assert "Comments by others" not in screen_text(app)
+        await pilot.press("down", "down", "down", "down", "down", "down", "down", "down")
+        await pilot.pause()
+        assert editor.scroll_y > 0
+        assert screen.kpi_index == 1  # the keys scrolled; the KPI stayed
+        await pilot.press("f3")
+        assert app.focused is screen.query_one(DataTable)
+
+
+async def test_scroll_key_is_not_offered_when_editing(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        assert "F3" not in screen_text(app)
+        await pilot.press("f3")
+        assert app.focused is field(screen, "actual")
+
+
+# --- back from the actions screen ------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["#sc-table", "#f-manager_rating", "#f-na"])
+async def test_back_from_actions_keeps_the_focus(store: Store, start: str) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot, MAYA)
+        widget = screen.query_one(start)
+        widget.focus()
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionsScreen)
+        # Meanwhile (e.g. a reload while away) the focus of the screen below moved
+        # to a text field; coming back puts it where it was.
+        screen.set_focus(field(screen, "comment"))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert app.focused is widget
+        await burst(pilot, "x")
+    assert not [c for c in fresh(store, review_id=MAYA).kras[0].kpis[0].comments
+                if c.author == "root" and c.text.endswith("x")]
+
+
+# --- one message at a time ---------------------------------------------------------------
+
+
+async def test_a_new_error_replaces_the_saved_message(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        await type_into(pilot, screen, "comment", "fine")
+        assert "✓ saved my comment" in screen_text(app)
+        await type_into(pilot, screen, "manager_rating", "9")
+        text = screen_text(app)
+        assert "! not saved" in text
+        assert "✓ saved my comment" not in text
+        assert "✓" not in str(screen.query_one("#sc-message").render())
