@@ -200,6 +200,7 @@ class ActionForm(ModalScreen[str | None]):
                              ("text", "kra_id", "kpi_id", "owner", "due", "success_measure",
                               "status")}
         self._busy = False
+        self._loaded: dict[str, Any] | None = None  # the form's values as first shown
 
     def compose(self) -> ComposeResult:
         r, a = self.review, self.action
@@ -249,6 +250,22 @@ class ActionForm(ModalScreen[str | None]):
         for widget in self.query(".form-error"):
             widget.display = False
         self.query_one("#a-text", Input).focus()
+        self._loaded = self._values()
+
+    def unsaved_work(self) -> str | None:
+        """For the app's quit guard: what was typed here and not saved yet."""
+        if self._loaded is None or not self.is_mounted:
+            return None
+        try:
+            values = self._values()
+        except Exception:
+            return None
+        if all(_same(values.get(f), v) for f, v in self._loaded.items()):
+            return None
+        who = self.review.person_name
+        if self.action is None:
+            return f"a new improvement action for {who}"
+        return f"changes to improvement action {self.action.id} of {who}"
 
     def _field_error(self, name: str, message: str) -> None:
         widget = self.query_one(f"#err-{name}", MessageLine)

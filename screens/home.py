@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -61,12 +62,39 @@ def summary_row(s: dict[str, Any]) -> list[Text]:
 
 
 class ReviewTable(DataTable[Text]):
-    """One section of Home; enter opens the review under the cursor."""
+    """One section of Home; enter opens the review under the cursor.
+
+    ↓ on the last row goes on to the first row of the next list, ↑ on the
+    first row back to the last row of the list above.
+    """
 
     BINDINGS = [Binding("enter", "select_cursor", "Open")]
 
+    def action_cursor_down(self) -> None:
+        screen = self.screen
+        if (self.row_count and self.cursor_row >= self.row_count - 1
+                and isinstance(screen, HomeScreen) and screen.move_to_table(self, 1)):
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        screen = self.screen
+        if (self.cursor_row <= 0 and isinstance(screen, HomeScreen)
+                and screen.move_to_table(self, -1)):
+            return
+        super().action_cursor_up()
+
 
 class HomeScreen(Screen[None]):
+    DEFAULT_CSS = """
+    HomeScreen #home-warning {
+        height: auto;
+        padding: 0 1;
+        color: $warning;
+        text-style: bold;
+    }
+    """
+
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
         Binding("s", "summary", "Summary"),
@@ -81,11 +109,14 @@ class HomeScreen(Screen[None]):
         self.summaries: dict[str, list[dict[str, Any]]] = {}
         self.limits: dict[str, int] = {key: PAGE for key, _ in SECTIONS}
         self._stale = False  # another screen was shown over this one since the last load
+        self.problems: list[str] = []  # why some lists may be incomplete (damaged indexes)
+        self._last_table: str | None = None  # id of the list that last had the focus
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="home", can_focus=False):
             yield Literal("", id="whoami")
+            yield Literal("", id="home-warning")
             for key, title in SECTIONS:
                 yield Static(title, id=f"title-{key}", classes="section-title", markup=False)
                 table = ReviewTable(id=f"table-{key}", cursor_type="row", zebra_stripes=False,
@@ -133,12 +164,23 @@ class HomeScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        message = self.query_one("#message", MessageLine)
         try:
             self.summaries = self.session.summaries()
+            problems = [str(p) for p in (getattr(self.session, "summary_problems", None) or [])]
         except StoreError as exc:
-            message.error(exc)
-            return
+            # Nothing could be listed; still say so plainly, with the advice.
+            self.summaries = {}
+            problems = [str(exc)]
+        self.problems = problems
+        warning = self.query_one("#home-warning", Literal)
+        warning.display = bool(problems)
+        if len(problems) == 1:
+            warning.set_text(f"! Some reviews may be missing from these lists: {problems[0]}")
+        elif problems:
+            warning.set_text("! Some reviews may be missing from these lists:\n"
+                             + "\n".join(f"  • {p}" for p in problems))
+        else:
+            warning.set_text("")
         me = self.session.person
         who = f"{self.session.display_name} ({self.session.login})"
         roles = []
@@ -165,7 +207,10 @@ class HomeScreen(Screen[None]):
             table.display = bool(rows)
             limit = self.limits[key]
             empty.display = shown and (not rows or len(rows) > limit)
-            if not rows:
+            if not rows and problems:
+                empty.update("None listed: some lists could not be read "
+                             "(see the warning above).")
+            elif not rows:
                 empty.update("No reviews yet." if key == "mine" else "None.")
             elif len(rows) > limit:
                 empty.update(f"The first {limit:,} of {len(rows):,} are listed; "
@@ -181,7 +226,7 @@ class HomeScreen(Screen[None]):
                 if focused_table is None:
                     focused_table = table
         hint = self.query_one("#hint", Static)
-        if not any(self.summaries.get(k) for k, _ in SECTIONS):
+        if not any(self.summaries.get(k) for k, _ in SECTIONS) and not problems:
             hint.update(
                 "No reviews to show. An HR admin starts reviews with `kpireview cycle open` and "
                 "`kpireview review start`; try `kpireview demo` to see a full example."
@@ -193,15 +238,44 @@ class HomeScreen(Screen[None]):
             focused_table.focus()
         self.refresh_bindings()
 
-    def _selected(self) -> str | None:
+    def _tables(self) -> list[ReviewTable]:
+        """The lists shown now, top to bottom."""
+        return [t for t in self.query(ReviewTable).results(ReviewTable)
+                if t.display and t.row_count]
+
+    def move_to_table(self, table: ReviewTable, step: int) -> bool:
+        """Focus the next (step 1) or previous (-1) list shown; False when there is none."""
+        tables = self._tables()
+        if table not in tables:
+            return False
+        i = tables.index(table) + step
+        if not 0 <= i < len(tables):
+            return False
+        target = tables[i]
+        target.move_cursor(row=0 if step > 0 else target.row_count - 1, animate=False)
+        target.focus()
+        return True
+
+    @on(DescendantFocus)
+    def _focus_changed(self, event: DescendantFocus) -> None:
+        if isinstance(event.widget, ReviewTable):
+            self._last_table = event.widget.id
+
+    def _current_table(self) -> ReviewTable | None:
+        """The focused list, else the one focused last, else the first shown."""
+        tables = self._tables()
         focused = self.focused
-        tables = [focused] if isinstance(focused, ReviewTable) else list(
-            self.query(ReviewTable).results(ReviewTable))
-        for table in tables:
-            if table.display and table.row_count:
-                key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-                return str(key.value) if key.value is not None else None
-        return None
+        if isinstance(focused, ReviewTable) and focused in tables:
+            return focused
+        last = next((t for t in tables if t.id == self._last_table), None)
+        return last or (tables[0] if tables else None)
+
+    def _selected(self) -> str | None:
+        table = self._current_table()
+        if table is None:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return str(key.value) if key.value is not None else None
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:

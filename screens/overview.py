@@ -17,10 +17,11 @@ from tui.access import (
     AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
 )
 from tui.models import STATE_ORDER, HistoryEntry, Kind, Review, State
-from tui.scoring import fmt, kpi_done, kra_score, progress
+from tui.scoring import fmt, kpi_done, kra_score, missing_for_signoff, progress
 
 from .widgets import (
-    ConfirmModal, Literal, MessageLine, PromptModal, clean, literal, text_bar, watch_review,
+    ConfirmModal, Hanging, Literal, MessageLine, PromptModal, clean, literal, text_bar,
+    watch_review,
 )
 
 ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
@@ -55,10 +56,74 @@ def who_name(review: Review, who: str) -> str:
     return who.removeprefix("login:")
 
 
-class KraTable(DataTable[Text]):
-    """The KRAs of a review; enter opens the guided scoring at the KRA."""
+# What a KPI still lacks when each step is closed (see tui.scoring.kpi_done).
+STEP_GAP = {
+    State.planning: "numeric KPIs have no target yet",
+    State.self_assessment: "KPIs have no self rating yet",
+    State.manager_assessment: "KPIs have no manager rating yet",
+    State.joint_review: "KPIs have no agreed rating yet",
+}
 
-    BINDINGS = [Binding("enter", "select_cursor", "Score")]
+
+def incomplete_text(review: Review) -> str:
+    """What is still open in the step being closed, e.g. for the move-on question.
+
+    "27 of 40 KPIs have no manager rating yet; 2 reasons missing" — or "" when
+    the step is complete.
+    """
+    state = review.state
+    if state is State.signed_off:
+        return ""
+    kpis = review.all_kpis()
+    parts: list[str] = []
+    if state is State.planning:
+        pool = [k for k in kpis if k.kind is Kind.numeric and not k.na]
+    else:
+        pool = kpis
+    done, _total = progress(review)
+    open_count = len(kpis) - done
+    if open_count:
+        parts.append(f"{open_count} of {len(pool)} {STEP_GAP[state]}")
+    reasons = [m for m in missing_for_signoff(review) if m.endswith("reason")
+               and (state in (State.manager_assessment, State.joint_review)
+                    or "N/A" in m)]
+    if reasons:
+        parts.append(f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''} missing")
+    if state is State.joint_review:
+        actuals = sum(m.endswith(": no actual") for m in missing_for_signoff(review))
+        if actuals:
+            parts.append(f"{actuals} actual{'s' if actuals != 1 else ''} missing")
+    return "; ".join(parts)
+
+
+class KraTable(DataTable[Text]):
+    """The KRAs of a review; enter opens the guided scoring at the KRA.
+
+    The key is labelled "Score" when the person can change something in the
+    review, and "Open" when it is read-only for them.
+    """
+
+    BINDINGS = [
+        Binding("enter", "open_kra", "Score"),
+        Binding("enter", "open_kra_read_only", "Open"),
+    ]
+
+    def _read_only(self) -> bool:
+        view = getattr(self.screen, "view", None)
+        return view is not None and not view.editable
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_kra":
+            return not self._read_only()
+        if action == "open_kra_read_only":
+            return self._read_only()
+        return True
+
+    def action_open_kra(self) -> None:
+        self.action_select_cursor()
+
+    def action_open_kra_read_only(self) -> None:
+        self.action_select_cursor()
 
 
 class OverviewScreen(Screen[None]):
@@ -273,8 +338,15 @@ class OverviewScreen(Screen[None]):
         if not view.can_advance:
             self._error(f"you cannot move this review on now; next step: {view.next_step}")
             return
-        nxt = next_state(view.review.state)
+        review = view.review
+        nxt = next_state(review.state)
         target = nxt.label if nxt else "the next step"
+        gaps = incomplete_text(review)
+        if gaps:
+            question = f"{gaps}. Move {review.person_name}'s review to {target} anyway?"
+        else:
+            question = (f"Move {review.person_name}'s review from {review.state.label} "
+                        f"to {target}?")
 
         def done(yes: bool | None) -> None:
             if not yes:
@@ -288,8 +360,7 @@ class OverviewScreen(Screen[None]):
             self.query_one("#message", MessageLine).ok(f"moved on to {state.label}")
 
         self.app.push_screen(
-            ConfirmModal(f"Move this review from {view.review.state.label} to {target}?",
-                         f"Next step now: {view.next_step}"),
+            ConfirmModal(question, f"Next step now: {view.next_step}"),
             done,
         )
 
@@ -336,6 +407,46 @@ def history_line(review: Review, e: HistoryEntry) -> Text:
     return literal("".join(parts))
 
 
+class HistoryLog(RichLog):
+    """The history entries, word-wrapped to the width there is (never clipped).
+
+    A RichLog renders each line once, at the width of that moment, and by
+    default at least 78 cells wide (wider than the log at 80 columns, so line
+    ends were cut off).  This one wraps at its own width, keeps room for the
+    scrollbar so that width does not change when the scrollbar appears, and
+    renders everything again when its width changes.  Wrapped lines of an
+    entry are indented, so each entry stands out.
+    """
+
+    DEFAULT_CSS = """
+    HistoryLog {
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True,
+                         min_width=1, **kwargs)
+        self.entries: list[Text] = []
+        self._rendered_width = 0
+
+    def set_entries(self, entries: list[Text]) -> None:
+        self.entries = list(entries)
+        self._render_entries()
+
+    def _render_entries(self) -> None:
+        self.clear()
+        self._rendered_width = self.scrollable_content_region.width
+        for entry in self.entries:
+            self.write(Hanging(entry, 2))
+
+    def on_resize(self) -> None:
+        width = self.scrollable_content_region.width
+        if self.entries and width and width != self._rendered_width:
+            self.call_after_refresh(self._render_entries)
+
+
 class HistoryScreen(Screen[None]):
     """Every recorded change of the review, newest last, as literal text."""
 
@@ -353,8 +464,7 @@ class HistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Literal("", id="history-title", classes="heading")
-        yield RichLog(id="history-log", wrap=True, markup=False, highlight=False,
-                      auto_scroll=True)
+        yield HistoryLog(id="history-log")
         yield MessageLine(id="message", classes="message")
         yield Footer(compact=True)
 
@@ -363,7 +473,7 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-log", RichLog).focus()
 
     def load(self) -> None:
-        log = self.query_one("#history-log", RichLog)
+        log = self.query_one("#history-log", HistoryLog)
         try:
             view = self.session.view(self.review_id)
             entries = self.session.history(self.review_id)
@@ -373,9 +483,7 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-title", Literal).set_text(
             f"History of {view.review.person_name}'s review ({view.review.cycle_id}) · "
             f"{len(entries)} entries")
-        log.clear()
-        for e in entries:
-            log.write(history_line(view.review, e))
+        log.set_entries([history_line(view.review, e) for e in entries])
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -590,6 +698,12 @@ class PlanningScreen(Screen[None]):
             return
         self.saved_values = self._values()
         message.ok("saved weights and targets")
+
+    def unsaved_work(self) -> str | None:
+        """For the app's quit guard: the weights and targets changed and not saved."""
+        if self.view is None or not self.is_mounted or self._values() == self.saved_values:
+            return None
+        return f"changes to the weights and targets of {self.view.review.person_name}'s review"
 
     def action_back(self) -> None:
         if self._values() == self.saved_values:

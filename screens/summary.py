@@ -15,7 +15,9 @@ from tui.access import AccessError, NotFound, ReviewView, Session, StoreError, W
 from tui.models import ActionStatus, Review, State
 from tui.scoring import fmt, kra_score, missing_for_signoff, overall
 
-from .widgets import ConfirmModal, Literal, MessageLine, clean, literal, score_bar, watch_review
+from .widgets import (
+    ConfirmModal, HangingText, Literal, MessageLine, clean, literal, score_bar, watch_review,
+)
 
 ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
 BAR = 16
@@ -129,8 +131,9 @@ class SummaryScreen(Screen[None]):
         show_self = not any("self ratings" in h for h in view.hidden)
         self.query_one("#sum-kras", Static).update(kra_lines(r, show_self))
         self.query_one("#sum-overall", Static).update(self._overall(r, view, show_self))
-        self.query_one("#sum-actions", Static).update(self._actions(r))
-        self.query_one("#sum-missing", Static).update(self._missing(r, view))
+        # Bullets that wrap keep their text lined up under the first word.
+        self.query_one("#sum-actions", Static).update(HangingText.of(self._actions(r), 4))
+        self.query_one("#sum-missing", Static).update(HangingText.of(self._missing(r, view), 4))
         self.query_one("#sum-signoffs", Static).update(self._signoffs(r))
         self.refresh_bindings()
 

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.highlighter import Highlighter
+from rich.measure import Measurement
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,8 +29,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 
 __all__ = [
-    "ConfirmModal", "Literal", "MessageLine", "PromptModal", "clean", "literal",
-    "score_bar", "text_bar", "watch_review",
+    "ConfirmModal", "Hanging", "HangingText", "Literal", "MessageLine", "PromptModal", "clean",
+    "hanging_lines", "literal", "score_bar", "text_bar", "watch_review",
 ]
 
 # C0 controls (except newline and tab) and DEL -> Unicode "control pictures".
@@ -47,6 +50,94 @@ def clean(text: Any) -> str:
 def literal(text: Any, style: str = "") -> Text:
     """User-typed or stored text as a renderable that is shown exactly as typed."""
     return Text(clean(text), style=style, no_wrap=False, end="")
+
+
+def _wrap_one(line: Text, width: int, indent: int) -> list[Text]:
+    """One line (no newline in it) word-wrapped to `width` cells; the lines after
+    the first start `indent` cells in."""
+    plain = line.plain
+    if cell_len(plain) <= width:
+        return [line]
+    if width - indent < 10:
+        indent = 0  # too narrow for an indent to help
+    out: list[Text] = []
+    pos, avail, n = 0, width, len(plain)
+    while pos < n:
+        # The characters that fit in `avail` cells from pos.
+        end, used = pos, 0
+        while end < n and used + cell_len(plain[end]) <= avail:
+            used += cell_len(plain[end])
+            end += 1
+        if end >= n:
+            cut = n
+        else:
+            # Never break inside the first line's lead-in (a bullet and its space).
+            low = pos + (indent if not out else 0)
+            space = plain.rfind(" ", low, end + 1) if low <= end else -1
+            cut = space if space > pos else max(end, pos + 1)  # else fold a long word
+        piece = line[pos:cut]
+        piece.rstrip()
+        out.append(piece if not out else Text(" " * indent, end="") + piece)
+        pos = cut
+        while pos < n and plain[pos] == " ":
+            pos += 1
+        avail = width - indent
+    return out
+
+
+def hanging_lines(text: Text, width: int, indent: int) -> list[Text]:
+    """`text` wrapped to `width` cells with a hanging indent of `indent` cells."""
+    width = max(1, width)
+    out: list[Text] = []
+    for line in text.split("\n", allow_blank=True):
+        out.extend(_wrap_one(line, width, indent))
+    return out
+
+
+class Hanging:
+    """A Rich renderable: `text` word-wrapped with a hanging indent.
+
+    Wrapped continuation lines start `indent` cells in, so a bullet's text
+    lines up under its first word (``  • `` is 4 cells).
+    """
+
+    def __init__(self, text: Text, indent: int = 4) -> None:
+        self.text = text
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = hanging_lines(self.text, options.max_width, self.indent)
+        joined = Text("\n").join(lines)
+        joined.end = "\n"
+        joined.no_wrap = True
+        joined.overflow = "crop"
+        yield joined
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(line) for line in self.text.plain.split("\n")), default=0)
+        return Measurement(min(widest, self.indent + 10), widest)
+
+
+class HangingText(Text):
+    """A `Text` that a Static shows with a hanging indent (see `Hanging`).
+
+    It is still a `Text` (`.plain` and the rest work as usual); only the way a
+    widget renders it differs.
+    """
+
+    def __init__(self, *args: Any, indent: int = 4, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.indent = indent
+
+    @classmethod
+    def of(cls, text: Text, indent: int = 4) -> HangingText:
+        out = cls(text.plain, style=text.style, end=text.end, indent=indent)
+        out.spans = list(text.spans)
+        return out
+
+    def visualize(self) -> Hanging:
+        # Called by Textual's visualize(): render through Rich, with the indent.
+        return Hanging(self, self.indent)
 
 
 _PICTURES = {c: 0x2400 + c for c in range(0x20)}
@@ -225,6 +316,15 @@ class PromptModal(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#prompt-input", Input).focus()
+
+    def unsaved_work(self) -> str | None:
+        """For the app's quit guard: text typed here and not submitted yet."""
+        if not self.is_mounted:
+            return None
+        value = self.query_one("#prompt-input", Input).value
+        if value.strip() == self._initial.strip():
+            return None
+        return f"the text typed for {clean(self._title)!r}"
 
     @on(Input.Changed, "#prompt-input")
     def _changed(self, event: Input.Changed) -> None:

@@ -90,7 +90,7 @@ class KpiCommands(Provider):
                                 partial(app.open_export, rid), "Write a TOML file"))
         tail: list[Command] = [
             ("Help: keys and workflow", app.action_help, "Every screen's keys"),
-            ("Quit kpireview", app.action_quit, "Everything is already saved"),
+            ("Quit kpireview", app.action_quit, "Asks first when something typed is not saved"),
         ]
         return general, reviews, tail
 
@@ -146,6 +146,7 @@ class KpiReviewApp(App[None]):
         self.as_login = as_login
         self.login = login or (session.login if session else None) or os_login()
         self.startup_error: str | None = None
+        self._quit_question: Any = None  # the ConfirmModal of ctrl+q while it is shown
         # Set before the first screen, so the styles are parsed once with this
         # theme (setting it in on_mount parsed every stylesheet a second time).
         self.register_theme(THEME)
@@ -280,6 +281,49 @@ class KpiReviewApp(App[None]):
         # Pop back down to the home screen (the first screen above the default one).
         while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
+
+    # --- quitting -----------------------------------------------------------
+
+    def unsaved_work(self) -> list[str]:
+        """What the screens on the stack hold that is typed but not saved yet.
+
+        A screen may define `unsaved_work() -> str | None` (a short description,
+        or None when everything it shows is saved); screens that save as you go
+        simply do not define it.
+        """
+        found: list[str] = []
+        for screen in self.screen_stack:
+            check = getattr(screen, "unsaved_work", None)
+            if not callable(check):
+                continue
+            try:
+                what = check()
+            except Exception:  # a screen that cannot tell: assume nothing is lost
+                what = None
+            if what:
+                found.append(str(what))
+        return found
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """ctrl+q: quit at once, unless a screen holds unsaved work; then ask first."""
+        from screens.widgets import ConfirmModal
+
+        if self._quit_question is not None and self._quit_question in self.screen_stack:
+            return  # already asking
+        unsaved = self.unsaved_work()
+        if not unsaved:
+            self.exit()
+            return
+
+        def done(yes: bool | None) -> None:
+            self._quit_question = None
+            if yes:
+                self.exit()
+
+        self._quit_question = ConfirmModal(
+            f"Unsaved: {'; '.join(unsaved)}. Quit anyway? (y/n)",
+            "y quits and drops it; n or escape goes back to it.")
+        self.push_screen(self._quit_question, done)
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

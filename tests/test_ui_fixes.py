@@ -1,0 +1,324 @@
+"""Fixes for bugs a tester reported in the shell screens, each driven with the real
+app through `create_app` at 80×24 on a copy of the demo organisation:
+
+1. ctrl+q asks before dropping typed work (action dialog, planning editor);
+2. Home shows a damaged team index as a warning and keeps what did load;
+3. Home: ↓/↑ at the end of one list goes on to the next, and enter opens
+   the highlighted row of the focused list;
+4. Overview: `m` says what is still incomplete; enter is "Open" when read-only;
+5. History wraps long lines instead of cutting them off;
+6. Summary: wrapped action bullets keep a hanging indent.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from screens.actions import ActionForm, ActionsScreen
+from screens.home import HomeScreen
+from screens.overview import HistoryScreen, OverviewScreen, PlanningScreen
+from screens.summary import SummaryScreen
+from screens.widgets import ConfirmModal
+from tui.access import open_session
+from tui.app import create_app
+from tui.demo import build_demo
+from tui.scoring import suggestion
+from tui.store import Store, StoreError
+
+SIZE = (80, 24)
+ALEX = "2026-h2/alex"
+MAYA = "2026-h2/maya"
+SAM = "2026-h2/sam"
+
+
+@pytest.fixture(scope="session")
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pristine-fixes") / "d"
+    build_demo(root, "root")
+    return root
+
+
+@pytest.fixture
+def store(pristine_demo: Path, tmp_path: Path) -> Store:
+    root = tmp_path / "d"
+    shutil.copytree(pristine_demo, root)
+    return Store(root)
+
+
+def app_for(store: Store, login: str = "root") -> Any:
+    return create_app(store=store, session=open_session(store, login=login), login=login)
+
+
+def text_of(widget: Any) -> str:
+    content = widget.content
+    return getattr(content, "plain", None) or str(content)
+
+
+def rendered_lines(widget: Any) -> list[str]:
+    """What a widget shows, line by line, as laid out on screen now."""
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+
+
+# --- 1. ctrl+q asks before dropping typed work ----------------------------------------------
+
+
+async def test_ctrl_q_with_nothing_unsaved_quits_at_once(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(ALEX)
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app._exit
+        assert not isinstance(app.screen, ConfirmModal)
+
+
+async def test_ctrl_q_in_the_new_action_dialog_asks_and_keeps_the_text(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(MAYA)  # joint review: actions can be written
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionsScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ActionForm)
+        await type_text(pilot, "call the top ten")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal), "ctrl+q quit without asking"
+        title = text_of(modal.query_one(".modal-title"))
+        assert title == ("Unsaved: a new improvement action for Maya Lindqvist. "
+                         "Quit anyway? (y/n)")
+        await pilot.press("ctrl+q")  # asking already: a second ctrl+q does not quit
+        await pilot.pause()
+        assert not app._exit and app.screen is modal
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is form and not app._exit
+        assert form.query_one("#a-text", Input).value == "call the top ten"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app._exit
+
+
+async def test_ctrl_q_in_the_planning_editor_asks_first(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(SAM)
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        planning = app.screen
+        assert isinstance(planning, PlanningScreen)
+        field = planning.focused
+        assert isinstance(field, Input)
+        original = field.value
+        await pilot.press("9")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal), "ctrl+q quit without asking"
+        assert text_of(modal.query_one(".modal-title")).startswith(
+            "Unsaved: changes to the weights and targets of Sam Patel's review.")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is planning and not app._exit
+        # Once saved (or put back), ctrl+q quits at once again.
+        field.value = original
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app._exit
+
+
+# --- 2. Home with a damaged team index ------------------------------------------------------
+
+
+async def test_home_shows_a_damaged_index_and_keeps_the_lists_that_loaded(store: Store) -> None:
+    # root's own review is listed in the index of their reviewer, dana.
+    (store.root / "reviews" / "2026-h2" / "teams" / "dana.json").write_text("{ not json")
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        warning = screen.query_one("#home-warning")
+        assert warning.display
+        assert "dana.json" in text_of(warning)
+        assert "kpireview doctor --repair-indexes" in text_of(warning)
+        assert warning.region.height >= 1 and warning.region.y < SIZE[1]  # on screen
+        assert screen.query_one("#table-team", DataTable).row_count == 5
+        assert screen.query_one("#title-mine").display
+        assert "No reviews yet" not in text_of(screen.query_one("#empty-mine"))
+        assert not screen.query_one("#title-line").display
+        assert not screen.query_one("#title-all").display
+
+
+async def test_home_when_nothing_can_be_listed_hides_other_peoples_headings(
+        store: Store) -> None:
+    app = app_for(store, "alex")
+
+    def broken() -> Any:
+        raise StoreError("reviews/2026-h2/teams/root.json is damaged; "
+                         "run kpireview doctor --repair-indexes")
+
+    app.session.summaries = broken
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        warning = screen.query_one("#home-warning")
+        assert warning.display and "doctor --repair-indexes" in text_of(warning)
+        for key in ("team", "line", "all"):
+            assert not screen.query_one(f"#title-{key}").display, key
+        assert not screen.query_one("#hint").display
+
+
+# --- 3. Home: moving between the lists ------------------------------------------------------
+
+
+async def test_down_at_the_end_of_my_reviews_goes_on_into_my_team(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        mine = screen.query_one("#table-mine", DataTable)
+        team = screen.query_one("#table-team", DataTable)
+        assert screen.focused is mine and mine.row_count == 1
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.focused is team and team.cursor_row == 0
+        await pilot.press("down")
+        await pilot.press("up")
+        await pilot.press("up")  # first row of My team: back to the last of My reviews
+        await pilot.pause()
+        assert screen.focused is mine
+        await pilot.press("down")
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.focused is team and team.cursor_row == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        assert app.screen.review_id == "2026-h2/chen"  # the highlighted row, sorted by name
+
+
+# --- 4. Overview: moving on says what is incomplete -----------------------------------------
+
+
+async def test_move_on_says_what_the_step_still_lacks(store: Store) -> None:
+    root = open_session(store, login="root")
+    review = root.view(ALEX).review
+    kpis = review.all_kpis()
+    for n, kpi in enumerate(kpis[:13]):
+        suggested = suggestion(review, kpi)[1]
+        rating = suggested if suggested is not None else 3
+        if n < 2:  # departs from the suggestion without a reason
+            assert suggested is not None
+            rating = 1 if suggested != 1 else 2
+        root.set_kpi(ALEX, kpi.id, "manager_rating", rating)
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(ALEX)
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert text_of(modal.query_one(".modal-title")) == (
+            "27 of 40 KPIs have no manager rating yet; 2 reasons missing. "
+            "Move Alex Morgan's review to joint review anyway?")
+        await pilot.press("n")
+        await pilot.pause()
+
+
+async def test_enter_is_labelled_open_when_nothing_can_be_edited(store: Store) -> None:
+    app = app_for(store, "alex")  # manager assessment: nothing for Alex to change
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(ALEX)
+        await pilot.pause()
+        assert app.screen.active_bindings["enter"].binding.description == "Open"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, OverviewScreen)  # enter still opens the KRA
+
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(ALEX)
+        await pilot.pause()
+        assert app.screen.active_bindings["enter"].binding.description == "Score"
+
+
+# --- 5. History wraps -----------------------------------------------------------------------
+
+
+async def test_history_wraps_long_lines_instead_of_cutting_them(store: Store) -> None:
+    root = open_session(store, login="root")
+    kpi = root.view(MAYA).review.kras[0].kpis[0]
+    long = ("a long comment that runs well past the right edge of an eighty column "
+            "terminal so that its end used to be cut off [b]not markup[/b] THE-END")
+    root.set_comment(MAYA, kpi.id, long)
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(MAYA)
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        log = screen.query_one("#history-log")
+        width = log.scrollable_content_region.width
+        assert max(strip.cell_length for strip in log.lines) <= width
+        shown = "\n".join(rendered_lines(log))
+        assert "THE-END" in shown and "[b]not markup[/b]" in shown
+        # Lines that continue an entry are indented.
+        last = [line for line in rendered_lines(log) if line.strip()][-3:]
+        assert all(line.startswith("  ") for line in last[1:])
+
+
+# --- 6. Summary: hanging indent -------------------------------------------------------------
+
+
+async def test_summary_action_bullets_wrap_with_a_hanging_indent(store: Store) -> None:
+    root = open_session(store, login="root")
+    root.add_action(MAYA, "Shadow three senior account managers in their quarterly reviews "
+                          "and write down what works", owner="maya", due="2027-03-31")
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_summary(MAYA)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SummaryScreen)
+        lines = rendered_lines(screen.query_one("#sum-actions"))
+        assert len(lines) > 3
+        # (The lines as the widget renders them; the body's padding is outside.)
+        for line in lines:
+            assert line.startswith("  • ") or (line.startswith("    ")
+                                               and not line.startswith("     ")), lines
+        continued = [line for line in lines if not line.startswith("  • ")]
+        assert continued and "write down what works" in " ".join(lines)
