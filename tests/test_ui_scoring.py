@@ -232,7 +232,7 @@ async def test_free_text_is_stored_and_shown_literally(store: Store) -> None:
             assert (screen.kra_index, screen.kpi_index) == (i // 4, i % 4)
             shown = screen_text(app)
             visible = text.replace("\x1b", "␛")
-            assert f"root (you): {visible}" in shown, (visible, shown)
+            assert f"root: {visible}" in shown, (visible, shown)
             assert "\x1b" not in shown
             await pilot.press("pagedown")
             await pilot.pause()

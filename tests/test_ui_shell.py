@@ -78,7 +78,7 @@ async def test_home_lists_the_demo_reviews_for_root(store: Store) -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, HomeScreen)
-        assert app.sub_title == "root (you) (root) · Northwind Trading (demo)"
+        assert app.sub_title == "root · Northwind Trading (demo)"
         assert table_keys(screen, "#table-mine") == ["2026-h2/root"]
         assert set(table_keys(screen, "#table-team")) == {
             ALEX, MAYA, SAM, "2026-h2/chen", "2026-h2/lee"}
@@ -304,7 +304,7 @@ async def test_sign_as_manager_then_as_maya_locks_the_review(store: Store) -> No
         await pilot.press("y")
         await pilot.pause()
         assert text_of(screen.query_one("#message")) == f"✓ signed revision {revision} as manager"
-        assert "✓ manager: root (you) on revision" in text_of(screen.query_one("#sum-signoffs"))
+        assert "✓ manager: root on revision" in text_of(screen.query_one("#sum-signoffs"))
 
     app2 = app_for(store, "maya")
     async with app2.run_test(size=SIZE) as pilot:

@@ -190,7 +190,7 @@ class KpiReviewApp(App[None]):
 
         Runs in a worker thread; `on_progress` is called from that thread.
         """
-        from .demo import build_demo
+        from .demo import build_demo, display_name
 
         target = self.demo_dir or self.data_dir
         if target is None:
@@ -200,7 +200,7 @@ class KpiReviewApp(App[None]):
             if on_progress:
                 on_progress(f"the demo is already in {target}; opening it")
             return store
-        return build_demo(target, self.login, on_progress)
+        return build_demo(target, self.login, on_progress, name=display_name(self.login))
 
     def init_data_dir(self) -> Store:
         """Initialise the (empty) data directory with this login as HR admin."""

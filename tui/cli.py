@@ -155,7 +155,7 @@ def demo(ctx: click.Context) -> None:
       kpireview --data /tmp/kpi-demo demo
       kpireview --data /tmp/kpi-demo --as alex
     """
-    from .demo import build_demo
+    from .demo import build_demo, display_name
 
     explicit = ctx.find_root().params.get("data") is not None
     target = ctx.obj.data if explicit else demo_data_dir()
@@ -164,7 +164,8 @@ def demo(ctx: click.Context) -> None:
         click.echo(f"Open it: kpireview (while you have no data of your own) or "
                    f"kpireview --data {target}. To start it afresh, delete that folder.")
         return
-    store = run(lambda: build_demo(target, os_login(), lambda m: click.echo(f"  {m}", err=True)))
+    store = run(lambda: build_demo(target, os_login(), lambda m: click.echo(f"  {m}", err=True),
+                                   name=display_name(os_login())))
     people = ", ".join(f"{p.login} ({p.name})" for p in store.people())
     click.echo(f"Demo organisation created in {target}.")
     click.echo(f"People: {people}")

@@ -43,7 +43,18 @@ def manager_id_for(login: str) -> str:
     return ident[:64]
 
 
-def demo_people(login: str) -> list[Person]:
+def display_name(login: str) -> str:
+    """The person's name from the system account (GECOS), else the login itself."""
+    try:
+        import pwd
+
+        gecos = pwd.getpwnam(login).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError):
+        gecos = ""
+    return gecos or login
+
+
+def demo_people(login: str, name: str | None = None) -> list[Person]:
     me = manager_id_for(login)
     if me in {"harriet", "dana", "alex", "maya", "sam", "chen", "lee"}:
         me = f"{me}-mgr"
@@ -52,7 +63,7 @@ def demo_people(login: str) -> list[Person]:
                role="hr-business-partner"),
         Person(id="dana", name="Dana Okafor", login=DIRECTOR_LOGIN, email="dana@example.com",
                role="major-account-manager"),
-        Person(id=me, name=f"{login} (you)", login=login, email=f"{login}@example.com",
+        Person(id=me, name=name or login, login=login, email=f"{login}@example.com",
                manager="dana", role="major-account-manager"),
         Person(id="alex", name="Alex Morgan", login="alex", email="alex@example.com",
                manager=me, role="major-account-manager"),
@@ -131,7 +142,8 @@ class Builder:
         self.do(workflow.advance, who, self.tick())
 
 
-def build_demo(root: Path, login: str, on_progress: Callable[[str], None] | None = None) -> Store:
+def build_demo(root: Path, login: str, on_progress: Callable[[str], None] | None = None,
+               name: str | None = None) -> Store:
     """Create the demo organisation in `root`, which must be empty."""
     root = Path(root)
     if root.exists() and any(root.iterdir()):
@@ -141,7 +153,7 @@ def build_demo(root: Path, login: str, on_progress: Callable[[str], None] | None
         )
     say = on_progress or (lambda _msg: None)
     store = Store(root)
-    people = demo_people(login)
+    people = demo_people(login, name)
     me = people[2].id
     store.write_config(Config(organisation="Northwind Trading (demo)",
                               hr_admins=[HR_LOGIN], allow_as=True))
