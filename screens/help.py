@@ -19,8 +19,8 @@ WORKFLOW = [
 
 KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Everywhere", [
-        ("ctrl+q", "quit (everything is saved as you go)"),
-        ("?", "this help"),
+        ("ctrl+q", "quit (scores save as you go; asks first if a form is unsaved)"),
+        ("? / f1", "this help (f1 also works while typing in a field)"),
         ("ctrl+p", "command palette: open a review, summary, export, help"),
         ("escape", "back to the previous screen / close a dialog"),
         ("tab / shift+tab", "next / previous field or list"),
@@ -31,7 +31,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("q", "quit"),
     ]),
     ("Home", [
-        ("↑ ↓", "move in a list of reviews"),
+        ("↑ ↓", "move in a list; past its end, into the next list"),
         ("enter", "open the review (overview)"),
         ("s", "summary and sign-off of the review"),
         ("f5 / ctrl+r", "refresh the lists"),
@@ -53,7 +53,13 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("escape", "back (asks when something is not saved)"),
     ]),
     ("Guided scoring", [
-        ("see its footer", "next / previous KPI and KRA, jump to a KRA; autosaves"),
+        ("pgdn / pgup (f6 / f5)", "next / previous KPI"),
+        ("f8 / f7", "next / previous KRA"),
+        ("ctrl+g (f4)", "jump to a KRA"),
+        ("ctrl+t (f9)", "improvement actions"),
+        ("enter", "save the field and go on; after a KPI's last field, the next KPI"),
+        ("space", "on the N/A box: toggle N/A"),
+        ("f3", "read-only review: scroll the KPI details"),
     ]),
     ("Summary and sign-off", [
         ("g", "sign the review as it is now (asks first)"),
