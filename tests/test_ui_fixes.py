@@ -30,33 +30,7 @@ from tui.demo import build_demo
 from tui.scoring import suggestion
 from tui.store import Store, StoreError
 
-SIZE = (80, 24)
-ALEX = "2026-h2/alex"
-MAYA = "2026-h2/maya"
-SAM = "2026-h2/sam"
-
-
-@pytest.fixture(scope="session")
-def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pristine-fixes") / "d"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def store(pristine_demo: Path, tmp_path: Path) -> Store:
-    root = tmp_path / "d"
-    shutil.copytree(pristine_demo, root)
-    return Store(root)
-
-
-def app_for(store: Store, login: str = "root") -> Any:
-    return create_app(store=store, session=open_session(store, login=login), login=login)
-
-
-def text_of(widget: Any) -> str:
-    content = widget.content
-    return getattr(content, "plain", None) or str(content)
+from ui_helpers import ALEX, MAYA, SAM, SIZE, app_for, text_of  # noqa: E402,F401
 
 
 def rendered_lines(widget: Any) -> list[str]:
