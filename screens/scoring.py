@@ -866,6 +866,8 @@ class ScoringScreen(Screen[None]):
                 value = self._seen.get(field)
                 if value is not None and self._review.scale.contains(value):
                     extra = f"{self._review.scale.label(value)} · "
+                elif field == "agreed_rating" and kpi.manager_rating is not None:
+                    extra = f"empty: the manager's {kpi.manager_rating} counts · "
             elif field == "actual" and kpi.kind is Kind.numeric and kpi.unit:
                 extra = f"{kpi.unit} · "
             self._put(hint, f"{extra}({self._why_read_only(field, kpi)})")
@@ -878,7 +880,11 @@ class ScoringScreen(Screen[None]):
         scale = self._review.scale
         text = inp.value.strip()
         if not text:
-            self._put(hint, f"scale {scale.min}–{scale.max}")
+            if (field == "agreed_rating" and kpi.manager_rating is not None
+                    and not self._hidden("manager_rating")):
+                self._put(hint, f"empty: the manager's {kpi.manager_rating} counts")
+            else:
+                self._put(hint, f"scale {scale.min}–{scale.max}")
             return
         try:
             value = int(text)

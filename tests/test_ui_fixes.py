@@ -139,7 +139,7 @@ async def test_home_shows_a_damaged_index_and_keeps_the_lists_that_loaded(store:
         warning = screen.query_one("#home-warning")
         assert warning.display
         assert "dana.json" in text_of(warning)
-        assert "kpireview doctor --repair-indexes" in text_of(warning)
+        assert "doctor --repair-indexes" in text_of(warning)
         assert warning.region.height >= 1 and warning.region.y < SIZE[1]  # on screen
         assert screen.query_one("#table-team", DataTable).row_count == 5
         assert screen.query_one("#title-mine").display

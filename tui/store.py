@@ -1048,7 +1048,8 @@ class Store:
                         raise
                     problems.append(
                         f"{exc.path}: {exc.problem}. It is only a list index: "
-                        "'kpireview doctor --repair-indexes' rebuilds it from the review files; "
+                        f"'kpireview --data {self.root} doctor --repair-indexes' rebuilds it "
+                        "from the review files; "
                         "the reviews listed in it are missing from these lists until then."
                     )
                     continue
