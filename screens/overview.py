@@ -20,8 +20,8 @@ from tui.models import STATE_ORDER, HistoryEntry, Kind, Review, State
 from tui.scoring import fmt, kpi_done, kra_score, missing_for_signoff, progress
 
 from .widgets import (
-    ConfirmModal, Hanging, Literal, MessageLine, PromptModal, clean, literal, text_bar,
-    watch_review,
+    ConfirmModal, Hanging, Literal, MessageLine, PresenceKeeper, PromptModal, clean, literal,
+    text_bar, watch_review,
 )
 
 ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
@@ -146,7 +146,7 @@ class OverviewScreen(Screen[None]):
         self.session = session
         self.review_id = review_id
         self.view: ReviewView | None = None
-        self.presence: Any = None
+        self._presence: PresenceKeeper | None = None
         self._busy = False
 
     # --- layout ------------------------------------------------------------
@@ -174,39 +174,25 @@ class OverviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.query_one("#kra-table", DataTable).focus()
-        try:
-            self.presence = self.session.open_presence(self.review_id)
-        except Exception:  # presence is a courtesy; never fail the screen for it
-            self.presence = None
+        self._presence = PresenceKeeper(self, self.session, self.review_id,
+                                        on_beat=self._update_presence)
         self._update_presence()
-        self.set_interval(5.0, self._beat, name="presence")
         watch_review(self, self.session, self.review_id, self.reload)
 
+    @property
+    def presence(self) -> Any:
+        return self._presence.file if self._presence is not None else None
+
     def on_unmount(self) -> None:
-        if self.presence is not None:
-            try:
-                self.presence.leave()
-            except Exception:
-                pass
-            self.presence = None
+        if self._presence is not None:
+            self._presence.leave()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
             self.reload()
 
-    def _beat(self) -> None:
-        if self.presence is not None:
-            try:
-                self.presence.beat()
-            except Exception:
-                pass
-        self._update_presence()
-
     def _update_presence(self) -> None:
-        try:
-            others = self.session.others_present(self.review_id, self.presence)
-        except Exception:
-            others = []
+        others = self._presence.others() if self._presence is not None else []
         widget = self.query_one("#ov-presence", Literal)
         widget.display = bool(others)
         widget.set_text(f"Also here: {', '.join(others)}" if others else "")

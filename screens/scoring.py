@@ -82,7 +82,7 @@ from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, R
 from tui.scoring import fmt, kpi_done, suggestion
 
 from .conflict import ConflictModal, VisibleControls
-from .widgets import MessageLine, clean, literal, watch_review
+from .widgets import MessageLine, PresenceKeeper, clean, literal, watch_review
 
 __all__ = ["FieldInput", "JumpModal", "KPITable", "NAToggle", "ScoringScreen", "StableFooter"]
 
@@ -409,7 +409,7 @@ class ScoringScreen(Screen[None]):
         self.kra_index = max(0, kra_index)
         self.kpi_index = max(0, kpi_index)
         self.view: ReviewView | None = None
-        self.presence: Any = None
+        self._presence: PresenceKeeper | None = None
         self._kpi_id: str | None = None  # the KPI the fields belong to
         self._seen: dict[str, Any] = {}  # stored value last seen, per field ("expected")
         self._shown: dict[str, str] = {}  # text put into / saved from each field
@@ -486,13 +486,8 @@ class ScoringScreen(Screen[None]):
         self._show_kpi(force=True)
         first = self._first_field()
         self._focus(first or self.query_one("#sc-table", DataTable))
-        try:
-            if not self._presence_elsewhere():
-                self.presence = self.session.open_presence(self.review_id)
-        except Exception:  # presence is a courtesy; it never stops the screen
-            self.presence = None
+        self._presence = PresenceKeeper(self, self.session, self.review_id)
         self._update_presence()
-        self.set_interval(5.0, self._beat, name="presence")
         self.set_interval(2.0, self._update_presence, name="others present")
         self._watch = watch_review(self, self.session, self.review_id, self._on_change)
 
@@ -504,12 +499,8 @@ class ScoringScreen(Screen[None]):
             self._flush(interactive=False, at_exit=True)
         except Exception:
             pass
-        if self.presence is not None:
-            try:
-                self.presence.leave()
-            except Exception:
-                pass
-            self.presence = None
+        if self._presence is not None:
+            self._presence.leave()
 
     def on_screen_suspend(self) -> None:
         # Help or another screen on top: save what can be saved, ask nothing.
@@ -953,36 +944,12 @@ class ScoringScreen(Screen[None]):
 
     # --- presence --------------------------------------------------------------
 
-    def _presence_elsewhere(self) -> bool:
-        """Another screen of this app already announces us on this review."""
-        try:
-            stack = list(self.app.screen_stack)
-        except Exception:
-            return False
-        return any(
-            s is not self and getattr(s, "review_id", None) == self.review_id
-            and getattr(s, "presence", None) is not None
-            for s in stack
-        )
-
-    def _beat(self) -> None:
-        if self.presence is not None:
-            try:
-                self.presence.beat()
-            except Exception:
-                pass
+    @property
+    def presence(self) -> Any:
+        return self._presence.file if self._presence is not None else None
 
     def _update_presence(self) -> None:
-        mine = self.presence
-        if mine is None:
-            for s in self.app.screen_stack:
-                if getattr(s, "review_id", None) == self.review_id and \
-                        getattr(s, "presence", None) is not None:
-                    mine = s.presence  # type: ignore[attr-defined]
-        try:
-            others = self.session.others_present(self.review_id, mine)
-        except Exception:
-            others = []
+        others = self._presence.others() if self._presence is not None else []
         if others != self._others:
             self._others = others
             if self.view is not None and not self._closing:

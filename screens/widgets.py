@@ -345,6 +345,51 @@ class PromptModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class PresenceKeeper:
+    """A screen's share of this person's presence on a review.
+
+    Joined when created (on mount), a heartbeat every 5 s, left with `leave()`
+    (on unmount). Screens of one session on the same review share one file
+    (the Session counts them). Presence is a courtesy: a failure here never
+    stops a screen.
+    """
+
+    def __init__(self, screen: Any, session: Any, review_id: str,
+                 on_beat: Callable[[], None] | None = None) -> None:
+        self.session = session
+        self.review_id = review_id
+        self.on_beat = on_beat
+        try:
+            self.file: Any = session.open_presence(review_id)
+        except Exception:
+            self.file = None
+        screen.set_interval(5.0, self.beat, name="presence")
+
+    def beat(self) -> None:
+        if self.file is not None:
+            try:
+                self.file.beat()
+            except Exception:
+                pass
+        if self.on_beat is not None:
+            self.on_beat()
+
+    def others(self) -> list[str]:
+        """Names of the other people who have the review open now."""
+        try:
+            return self.session.others_present(self.review_id, self.file)
+        except Exception:
+            return []
+
+    def leave(self) -> None:
+        if self.file is not None:
+            try:
+                self.file.leave()
+            except Exception:
+                pass
+            self.file = None
+
+
 def watch_review(screen: Any, session: Any, review_id: str, on_change: Callable[[], None],
                  interval: float = 0.5) -> Any:
     """Poll `session.change_token(review_id)` every `interval` s; call `on_change` on a change.

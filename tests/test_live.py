@@ -424,3 +424,19 @@ def test_stress_two_processes_500_edits_each(store: Store, tmp_path: Path) -> No
         name = field_name(kpi, fld)
         i = position[(name, value)]
         assert last[name] == value or any(e.field == name for e in history[i + 1:])
+
+
+def test_screens_of_one_session_share_one_presence(store: Store) -> None:
+    """The overview and the scoring screen both hold the review open: one file,
+    gone only when the last of them leaves."""
+    session = open_session(store, login="root")
+    first = session.open_presence(MAYA)
+    second = session.open_presence(MAYA)
+    assert first is second and first.path.exists()
+    first.leave()
+    assert second.path.exists()
+    second.beat()
+    second.leave()
+    assert not second.path.exists()
+    second.beat()  # a late heartbeat does not bring it back
+    assert not second.path.exists()

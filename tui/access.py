@@ -129,6 +129,7 @@ class Session:
         self.login = login
         self.person = person
         self.is_hr = is_hr
+        self._presences: dict[str, live.PresenceFile] = {}
 
     @property
     def actor(self) -> str:
@@ -381,10 +382,16 @@ class Session:
         return live.change_token(self.store, review_id)
 
     def open_presence(self, review_id: str) -> live.PresenceFile:
-        """Announce that this person has the review open; call .beat() and .leave()."""
+        """Announce that this person has the review open; call .beat() and .leave().
+
+        Screens of one session showing the same review share one presence.
+        """
         self._visible(review_id)
-        presence = live.PresenceFile(self.store, review_id, self.login, self.display_name)
-        presence.enter()
+        presence = self._presences.get(review_id)
+        if presence is None:
+            presence = live.PresenceFile(self.store, review_id, self.login, self.display_name)
+            self._presences[review_id] = presence
+        presence.join()
         return presence
 
     def others_present(self, review_id: str, mine: live.PresenceFile | None = None) -> list[str]:

@@ -53,7 +53,12 @@ def _pid_alive(pid: int) -> bool:
 
 
 class PresenceFile:
-    """This process's presence on one review."""
+    """This process's presence on one review, shared by the screens that show it.
+
+    The file is named by login, host and pid, so one process has one file per
+    review: each screen `join()`s and `leave()`s, and the file goes with the
+    last one.
+    """
 
     def __init__(self, store: Store, review_id: str, login: str, name: str):
         self.host = socket.gethostname()
@@ -63,17 +68,25 @@ class PresenceFile:
         self.body = json.dumps(
             {"login": login, "name": name, "host": self.host, "pid": self.pid}
         )
+        self.users = 0
 
-    def enter(self) -> None:
-        atomic_write_text(self.path, self.body)
+    def join(self) -> None:
+        self.users += 1
+        if self.users == 1:
+            atomic_write_text(self.path, self.body)
 
     def beat(self) -> None:
+        if not self.users:
+            return
         try:
             os.utime(self.path)
         except FileNotFoundError:
-            self.enter()
+            atomic_write_text(self.path, self.body)
 
     def leave(self) -> None:
+        self.users = max(0, self.users - 1)
+        if self.users:
+            return
         try:
             self.path.unlink()
         except FileNotFoundError:
