@@ -609,28 +609,16 @@ class ActionsScreen(Screen[None]):
             f"actions are read-only now: {self.view.next_step}")
 
     def action_new(self) -> None:
-        if self.view is None:
-            return
-        if not self.editable:
-            self._refuse()
-            return
-
-        def done(action_id: str | None) -> None:
-            self.reload()
-            if action_id:
-                self.select(action_id)
-                self._detail()
-                self.query_one("#ac-message", MessageLine).ok(f"added action {action_id}")
-
-        self.app.push_screen(ActionForm(self.session, self.review_id, self.view.review,
-                                        kpi_id=self.kpi_id), done)
+        if self.view is not None:
+            self._open_form("added", kpi_id=self.kpi_id)
 
     def action_edit(self) -> None:
-        if self.view is None:
-            return
-        action = self.selected()
-        if action is None:
-            return
+        if self.view is not None and (action := self.selected()) is not None:
+            self._open_form("saved", action=action)
+
+    def _open_form(self, verb: str, **form: Any) -> None:
+        """The action form for a new or the selected action; reselect it after saving."""
+        assert self.view is not None
         if not self.editable:
             self._refuse()
             return
@@ -640,10 +628,10 @@ class ActionsScreen(Screen[None]):
             if action_id:
                 self.select(action_id)
                 self._detail()
-                self.query_one("#ac-message", MessageLine).ok(f"saved action {action_id}")
+                self.query_one("#ac-message", MessageLine).ok(f"{verb} action {action_id}")
 
-        self.app.push_screen(ActionForm(self.session, self.review_id, self.view.review,
-                                        action=action), done)
+        self.app.push_screen(ActionForm(self.session, self.review_id, self.view.review, **form),
+                             done)
 
     def action_cycle(self, expected: str | None = None) -> None:
         if self.view is None:
