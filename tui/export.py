@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -69,15 +68,12 @@ from .models import (
 )
 from .scoring import fmt, kra_score, overall, round2, suggestion
 from .store import (
-    FILE_MODE,
     Config,
     NotFound,
     Store,
     StoreError,
-    WriteError,
     atomic_write_text,
     fsync_dir,
-    make_dirs,
     now,
 )
 from .workflow import content_digest, entry
@@ -472,7 +468,7 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
         except NotFound:
             return  # a review this person cannot see
         _refuse_existing(path, force=True)
-        _write_unsynced(path, text)
+        atomic_write_text(path, text, sync=False)
         session.record(review_id, "export", note=str(path))
         written.append(path)
 
@@ -500,34 +496,6 @@ def _can_see(session: Session, review_id: str) -> bool:
     except NotFound:
         return False
     return True
-
-
-def _write_unsynced(path: Path, text: str) -> None:
-    """Like `store.atomic_write_text`, without the fsync: `_sync` follows for all files."""
-    make_dirs(path.parent)
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = FILE_MODE
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot save ({exc.strerror}); check that you may write to "
-                         f"{path.parent} and that the disk is not full") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            os.fchmod(fh.fileno(), mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise WriteError(f"{path}: cannot save ({exc.strerror}); check that you may write "
-                             f"to {path.parent} and that the disk is not full") from None
-        raise
 
 
 def _sync(paths: list[Path]) -> None:

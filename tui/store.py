@@ -141,12 +141,13 @@ def make_dirs(path: Path) -> None:
         pass
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, sync: bool = True) -> None:
     """Write `data` to `path` so that a crash leaves the old or the new file.
 
     Temp file in the same folder, fsync, rename over the old file, fsync the
     folder. A new file is 0660 (no bits for others), an existing file keeps
-    its mode.
+    its mode. `sync=False` skips both fsyncs, for a caller that writes many
+    files and syncs once at the end (the cycle export).
     """
     path = Path(path)
     make_dirs(path.parent)
@@ -166,7 +167,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fchmod(fh.fileno(), mode)
-            if FSYNC:
+            if FSYNC and sync:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
@@ -180,11 +181,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
                 f"you may write to {path.parent} and that the disk is not full."
             ) from None
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, sync: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), sync=sync)
 
 
 def read_json_file(path: Path) -> dict[str, Any] | None:
@@ -202,17 +204,24 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     return parse_db_bytes(path, raw)
 
 
-def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
-    """The tables of a TinyDB file's bytes, or `DataFileError` naming `path`."""
+def text_of(path: Path, raw: bytes) -> str:
+    """A data file's bytes as text; empty, NUL-filled or non-UTF-8 files are refused."""
     if not raw.strip():
         raise DataFileError(path, "is empty (0 bytes of data)" if not raw else "holds only whitespace")
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         raise DataFileError(path, f"contains NUL bytes at offset {offset} (damaged on disk?)")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataFileError(path, f"is not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
+    """The tables of a TinyDB file's bytes, or `DataFileError` naming `path`."""
+    text = text_of(path, raw)
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(raw.rstrip()) - 1 or not raw.rstrip().endswith(b"}")
         hint = " — it looks truncated" if truncated else ""
@@ -411,15 +420,9 @@ def config_text(config: Config) -> str:
 
 def parse_config(path: Path, raw: bytes) -> Config:
     """config.toml's bytes -> Config, or `DataFileError` naming the file."""
-    if not raw.strip():
-        raise DataFileError(path, "is empty (0 bytes of data)" if not raw else "holds only whitespace")
-    if b"\x00" in raw:
-        offset = raw.index(b"\x00")
-        raise DataFileError(path, f"contains NUL bytes at offset {offset} (damaged on disk?)")
+    text = text_of(path, raw)
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataFileError(path, f"is not UTF-8 text (byte {exc.start})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(path, f"is not valid TOML: {exc}") from None
     version = data.get("schema_version")
