@@ -229,9 +229,9 @@ class Session:
                 reviewers = sorted(
                     p for p in set(index.children.get(me, ())) | below if index.children.get(p)
                 )
+                # One listing of the cycle folders for every reviewer below, not one each.
                 out["line"] = [
-                    s for reviewer in reviewers
-                    for s in self.store.summaries(reviewer_id=reviewer, problems=problems)
+                    s for s in self.store.summaries(reviewer_ids=reviewers, problems=problems)
                     if s["person_id"] in below and s["review_id"] not in direct
                 ]
         if self.is_hr:

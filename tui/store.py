@@ -1031,16 +1031,19 @@ class Store:
         reviewer_id: str | None = None,
         person_id: str | None = None,
         problems: list[str] | None = None,
+        reviewer_ids: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Review summaries from the team indexes.
+        """Review summaries from the team indexes (of `reviewer_id` or `reviewer_ids`).
 
         With `problems`, a damaged index is skipped and described there (so one
         bad file does not blank every list); without it, the error is raised.
         """
         out: list[dict[str, Any]] = []
+        if reviewer_id is not None:
+            reviewer_ids = [reviewer_id]
         for cdir in self._cycle_dirs(cycle_id):
-            if reviewer_id is not None:
-                files = [cdir / "teams" / f"{reviewer_id}.json"]
+            if reviewer_ids is not None:
+                files = [cdir / "teams" / f"{r}.json" for r in reviewer_ids]
             else:
                 files = sorted(f for f in (cdir / "teams").glob("*.json") if not f.name.startswith("."))
             for f in files:
