@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Iterator
 
 from tui import workflow
-from tui.models import Cycle, CycleState, HistoryEntry, Kind, Person, Review
+from tui.models import Config, Cycle, CycleState, HistoryEntry, Kind, Person, Review
 from tui.scoring import suggestion
 from tui.store import (
     FILE_MODE,
-    Config,
     Store,
     dump_json,
     lock_path_for,

@@ -25,9 +25,9 @@ from tui.access import (
     Session,
     open_session,
 )
-from tui.models import Cycle, CycleState, Kind, Person, State
+from tui.models import Config, Cycle, CycleState, Kind, Person, State
 from tui.scoring import suggestion
-from tui.store import Config, Store, now
+from tui.store import Store, now
 from tui.workflow import WorkflowError
 
 TEMPLATE = """\

@@ -61,3 +61,28 @@ def test_importing_the_core_does_not_load_textual() -> None:
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == [], f"the core pulled in UI modules: {loaded}"
+
+
+def test_the_first_screen_is_shown_without_pydantic(store) -> None:  # type: ignore[no-untyped-def]
+    """pydantic is most of kpireview's start-up time and memory: the session and
+    Home read config.toml, people.json and the team indexes without it, and it
+    is imported when a review is first opened (benchmarks/run.py measures this)."""
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "import tui.cli\n"
+        "from tui.access import open_session\n"
+        "from tui.app import create_app\n"
+        "async def main():\n"
+        f"    store = tui.cli.Ctx(Path({str(store.root)!r}), None).store\n"
+        "    app = create_app(store=store, session=open_session(store, login='root'))\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        print(type(app.screen).__name__, 'pydantic' in sys.modules)\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["HomeScreen", "False"], result.stdout

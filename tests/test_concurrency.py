@@ -20,7 +20,8 @@ import pytest
 from tui import workflow
 from tui.access import open_session
 from tui.models import Cycle, CycleState, HistoryEntry, Person, State
-from tui.store import Config, Store, now
+from tui.models import Config
+from tui.store import Store, now
 
 TEMPLATE = """\
 schema = "kpireview.role-template"

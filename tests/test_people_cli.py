@@ -12,7 +12,8 @@ from tui.access import os_login
 from tui.cli import main
 from tui.models import Person
 from tui.people import PeopleError, check_people, read_people_csv
-from tui.store import Config, Store
+from tui.models import Config
+from tui.store import Store
 
 HEADER = "id,name,login,email,manager,role\n"
 GOOD = HEADER + (

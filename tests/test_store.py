@@ -18,9 +18,8 @@ from tui import workflow
 from tui.access import open_session
 from tui.cli import main
 from tui.doctor import backup_data_dir, check_data_dir
-from tui.models import Cycle, CycleState, Person, SignRole, State
+from tui.models import Config, Cycle, CycleState, Person, SignRole, State
 from tui.store import (
-    Config,
     DataFileError,
     NotFound,
     ReadOnlyReview,
@@ -261,6 +260,37 @@ def test_a_person_that_does_not_validate_is_reported_with_the_file(store: Store)
     store.people_path.write_text(json.dumps(data))
     with pytest.raises(DataFileError, match="people.json: person 'Not An Id' is not valid"):
         Store(store.root).people()
+
+
+def test_people_are_validated_when_looked_up_and_a_bad_one_is_still_reported(
+        store: Store) -> None:
+    """Opening a session checks only the fields people.json links by; a person whose
+    document is otherwise invalid is named when looked up, listed or checked."""
+    data = json.loads(store.people_path.read_bytes())
+    me, bad = list(data["people"].values())[:2]
+    bad["email"] = "not an address"
+    store.people_path.write_text(json.dumps(data))
+    fresh = Store(store.root)
+    session = open_session(fresh, login=me["login"])  # someone else: the session opens
+    assert session.person is not None and session.person.id == me["id"]
+    for look in (lambda: fresh.person(bad["id"]), fresh.people):
+        with pytest.raises(DataFileError, match=f"people.json: person '{bad['id']}' is not valid"):
+            look()
+    assert any(f"person '{bad['id']}'" in p or "email" in p for p in check_data_dir(fresh))
+
+
+@pytest.mark.parametrize("field, value", [
+    ("id", "Not An Id"), ("id", 7), ("login", None), ("name", ["x"]), ("manager", 3),
+    ("active", "yes"),
+])
+def test_a_person_the_index_cannot_link_stops_the_session_with_the_file(
+        store: Store, field: str, value: object) -> None:
+    data = json.loads(store.people_path.read_bytes())
+    me, other = list(data["people"].values())[:2]
+    other[field] = value
+    store.people_path.write_text(json.dumps(data))
+    with pytest.raises(DataFileError, match="people.json: person .* is not valid"):
+        open_session(Store(store.root), login=me["login"])
 
 
 def test_config_cut_short_at_a_line_end_is_refused(store: Store) -> None:

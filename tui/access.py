@@ -11,12 +11,15 @@ import getpass
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .models import Cycle, CycleState, HistoryEntry, Person, Review, RoleTemplate, SignRole, State
-from .store import NotFound, Store, StoreError, now, review_id_for
-from . import live, workflow
-from .workflow import Conflict, WorkflowError
+from . import live
+from .errors import Conflict, WorkflowError
+from .kinds import CycleState, SignRole, State
+from .store import Member, NotFound, Store, StoreError, now, review_id_for
+
+if TYPE_CHECKING:  # imported where used: opening a session needs no pydantic
+    from .models import Cycle, HistoryEntry, Person, Review, RoleTemplate
 
 T = TypeVar("T")
 
@@ -72,7 +75,7 @@ def os_login() -> str:
 
 def open_session(store: Store, login: str | None = None, as_login: str | None = None) -> Session:
     """The session of whoever runs this process, or of `as_login` where allowed."""
-    config = store.config()
+    config = store.basics()
     real = login or os_login()
     if as_login:
         if not config.allow_as:
@@ -82,7 +85,7 @@ def open_session(store: Store, login: str | None = None, as_login: str | None = 
                 "allow_as = true (the demo data). Run kpireview as yourself."
             )
         real = as_login
-    person = store.person_by_login(real)
+    person = store.member_by_login(real)
     is_hr = real in config.hr_admins
     if person is None and not is_hr:
         _audit(store, {"event": "login-refused", "login": real,
@@ -124,7 +127,7 @@ class ReviewView:
 class Session:
     summary_problems: list[str]
 
-    def __init__(self, store: Store, login: str, person: Person | None, is_hr: bool):
+    def __init__(self, store: Store, login: str, person: Member | None, is_hr: bool):
         self.store = store
         self.login = login
         self.person = person
@@ -279,6 +282,8 @@ class Session:
 
     def set_kpi(self, review_id: str, kpi_id: str, field: str, value: Any,
                 expected: Any = ...) -> None:
+        from . import workflow
+
         self._change(
             review_id,
             lambda r, s: self._require(r, s, field),
@@ -287,6 +292,8 @@ class Session:
         )
 
     def set_comment(self, review_id: str, kpi_id: str, text: str, expected: Any = ...) -> None:
+        from . import workflow
+
         self._change(
             review_id,
             lambda r, s: self._require(r, s, "comment"),
@@ -295,6 +302,8 @@ class Session:
 
     def set_planning(self, review_id: str, kra_weights: dict[str, Any],
                      kpi_weights: dict[str, Any], targets: dict[str, Any]) -> None:
+        from . import workflow
+
         self._change(
             review_id,
             lambda r, s: self._require(r, s, "weights"),
@@ -303,6 +312,8 @@ class Session:
         )
 
     def add_action(self, review_id: str, text: str, owner: str | None = None, **kw: Any) -> str:
+        from . import workflow
+
         def apply(r: Review) -> tuple[str, list[HistoryEntry]]:
             action, entries = workflow.add_action(r, self.actor, now(), text,
                                                   owner or r.person_id, **kw)
@@ -312,6 +323,8 @@ class Session:
 
     def update_action(self, review_id: str, action_id: str, changes: dict[str, Any],
                       expected: dict[str, Any] | None = None) -> None:
+        from . import workflow
+
         self._change(
             review_id,
             lambda r, s: self._require(r, s, "action"),
@@ -320,6 +333,8 @@ class Session:
         )
 
     def advance(self, review_id: str) -> State:
+        from . import workflow
+
         def check(r: Review, sides: frozenset[str]) -> None:
             if r.state is State.signed_off:
                 raise AccessError(f"review {r.id} is signed off; an HR admin can reopen it")
@@ -336,6 +351,8 @@ class Session:
         return self._change(review_id, check, apply)
 
     def sign(self, review_id: str, seen_revision: int) -> State:
+        from . import workflow
+
         def check(r: Review, sides: frozenset[str]) -> None:
             if not sides & {"employee", "manager"}:
                 raise AccessError(
@@ -356,6 +373,8 @@ class Session:
         return self._change(review_id, check, apply)
 
     def reopen(self, review_id: str, reason: str) -> None:
+        from . import workflow
+
         def check(r: Review, sides: frozenset[str]) -> None:
             if "hr" not in sides:
                 raise AccessError("only an HR admin can reopen a signed-off review")
@@ -370,6 +389,8 @@ class Session:
 
     def record(self, review_id: str, action: str, note: str) -> None:
         """Add a history entry (an export) for a review this person can see."""
+        from . import workflow
+
         self._visible(review_id)
         self.store.append_history(
             review_id, [workflow.entry(self.actor, now(), action, note=note)]
@@ -406,6 +427,8 @@ class Session:
             raise AccessError(f"only an HR admin may {what}; HR admins are named in config.toml")
 
     def start_review(self, cycle_id: str, person_id: str) -> str:
+        from . import workflow
+
         cycle = self.store.cycle(cycle_id)
         person = self.store.person(person_id)
         if not person.manager:

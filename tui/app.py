@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.theme import Theme
 
 from .access import AccessError, Session, open_session, os_login
-from .store import Config, Store, StoreError
+from .store import Store, StoreError
 
 THEME = Theme(
     # Plain, saturated colours that map cleanly onto a 16-colour palette;
@@ -176,7 +176,7 @@ class KpiReviewApp(App[None]):
             self.sub_title = "no data yet" if self.startup_error is None else "cannot open data"
             return
         try:
-            org = self.session.store.config().organisation
+            org = self.session.store.basics().organisation
         except StoreError:
             org = str(self.data_dir or "")
         name = self.session.display_name
@@ -213,12 +213,14 @@ class KpiReviewApp(App[None]):
             raise StoreError(
                 f"{self.data_dir} is not empty but has no config.toml; pick another with --data DIR"
             )
+        from .models import Config
+
         store.write_config(Config(hr_admins=[self.login]))
         return store
 
     def use_store(self, store: Store) -> Session:
         """Open a session on `store` and show Home (after the welcome screen)."""
-        as_login = self.as_login if store.config().allow_as else None
+        as_login = self.as_login if store.basics().allow_as else None
         session = open_session(store, login=self.login, as_login=as_login)
         self.store = store
         self.data_dir = store.root

@@ -11,10 +11,10 @@ from typing import Any, NoReturn
 import click
 
 from .access import AccessError, Session, open_session, os_login
-from .models import Cycle, CycleState, Person
+from .errors import WorkflowError
+from .kinds import CycleState
 from .people import PeopleError, check_people, read_people_csv
 from .store import DataFileError, NotFound, Store, StoreError
-from .workflow import WorkflowError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXPECTED = (AccessError, StoreError, WorkflowError, PeopleError, ValueError)
@@ -133,7 +133,7 @@ def init(c: Ctx, organisation: str) -> None:
     Example:
       kpireview --data /srv/kpireview init --organisation "Northwind"
     """
-    from .store import Config
+    from .models import Config
 
     if not c.store.is_empty():
         fail(f"{c.data} is not empty; init only creates a new data directory")
@@ -351,6 +351,8 @@ def people_add(c: Ctx, person_id: str, name: str, login: str, email: str,
     """
     from pydantic import ValidationError
 
+    from .models import Person
+
     try:
         person = Person(id=person_id, name=name, login=login, email=email, manager=manager,
                         role=role)
@@ -433,6 +435,8 @@ def cycle_open(c: Ctx, cycle_id: str, name: str | None, start: Any, end: Any) ->
       kpireview cycle open 2027-h1 --name "First half 2027" --start 2027-01-01 --end 2027-06-30
     """
     from pydantic import ValidationError
+
+    from .models import Cycle
 
     session = run(c.session)
     try:

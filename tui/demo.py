@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from .models import Cycle, CycleState, HistoryEntry, Kind, Person, Review, SignRole, State
-from .store import Config, Store, StoreError, now
+from .models import Config
+from .store import Store, StoreError, now
 from . import workflow
 
 CYCLE = Cycle(id="2026-h2", name="Second half 2026", start=date(2026, 7, 1),

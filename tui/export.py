@@ -57,6 +57,7 @@ from .models import (
     Band,
     Cycle,
     CycleState,
+    Config,
     HistoryEntry,
     Id,
     Kind,
@@ -68,7 +69,6 @@ from .models import (
 )
 from .scoring import fmt, kra_score, overall, round2, suggestion
 from .store import (
-    Config,
     NotFound,
     Store,
     StoreError,

@@ -7,26 +7,28 @@ stored here: `tui.scoring` computes them from these models.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = 1
+from .kinds import (  # noqa: F401  (re-exported: the model's vocabulary)
+    DEFAULT_LABELS,
+    ID_RE,
+    NON_NEGATIVE_UNITS,
+    SCHEMA_VERSION,
+    STATE_ORDER,
+    UNITS,
+    ActionStatus,
+    CycleState,
+    Direction,
+    Kind,
+    SignRole,
+    State,
+)
+
 HUNDRED = Decimal(100)
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-UNITS = ("%", "count", "days", "hours", "minutes", "currency", "score", "ratio")
-NON_NEGATIVE_UNITS = frozenset({"count", "days", "hours", "minutes", "currency", "ratio"})
-DEFAULT_LABELS = [
-    "Unsatisfactory",
-    "Needs improvement",
-    "Meets expectations",
-    "Exceeds expectations",
-    "Outstanding",
-]
 
 
 def _check_id(value: str) -> str:
@@ -94,49 +96,6 @@ Number = Annotated[Decimal, AfterValidator(_check_finite)]
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
-
-
-class Kind(str, Enum):
-    numeric = "numeric"
-    rating = "rating"
-
-
-class Direction(str, Enum):
-    higher = "higher"
-    lower = "lower"
-
-
-class State(str, Enum):
-    planning = "planning"
-    self_assessment = "self_assessment"
-    manager_assessment = "manager_assessment"
-    joint_review = "joint_review"
-    signed_off = "signed_off"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
-
-
-STATE_ORDER = list(State)
-
-
-class CycleState(str, Enum):
-    planning = "planning"
-    open = "open"
-    closed = "closed"
-
-
-class ActionStatus(str, Enum):
-    open = "open"
-    in_progress = "in_progress"
-    done = "done"
-    dropped = "dropped"
-
-
-class SignRole(str, Enum):
-    employee = "employee"
-    manager = "manager"
 
 
 # --- role templates -------------------------------------------------------
@@ -529,3 +488,15 @@ class HistoryEntry(Model):
     new: str | None = None
     note: str = ""
     revision: int = 0
+
+
+class Config(BaseModel):
+    """config.toml of a data directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    organisation: str = "My organisation"
+    hr_admins: list[str] = Field(default_factory=list)  # logins
+    allow_as: bool = False  # --as LOGIN; only for demo data
+    default_scale: RatingScale = Field(default_factory=RatingScale)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from .models import Person
+if TYPE_CHECKING:  # imported where used, so the command starts without pydantic
+    from .models import Person
 
 
 class PeopleError(ValueError):
@@ -75,6 +75,10 @@ def read_people_csv(path: Path) -> tuple[list[Person], dict[str, str]]:
     Raises PeopleError naming each bad line; returns the people and the line
     each came from.
     """
+    from pydantic import ValidationError
+
+    from .models import Person
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -33,28 +33,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
-
-import filelock
+from typing import TYPE_CHECKING, Any, TypeVar
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from .models import (
-    SCHEMA_VERSION,
-    Cycle,
-    HistoryEntry,
-    Person,
-    RatingScale,
-    Review,
-    RoleTemplate,
-    State,
-)
+from .kinds import ID_RE, SCHEMA_VERSION, State
+
+# The pydantic models are imported where a document is validated, not here:
+# the first screen (the session and Home's lists) needs none of them, and
+# pydantic is the largest part of start-up time and memory (docs/ARCHITECTURE.md).
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from .models import Config, Cycle, HistoryEntry, Person, Review, RoleTemplate
 
 T = TypeVar("T")
 FILE_MODE = 0o660
@@ -305,6 +301,8 @@ class _PathLock:
         self._fd: int | None = None
         self._fallback = None
         if fcntl is None:  # pragma: no cover - Windows
+            import filelock
+
             self._fallback = filelock.FileLock(
                 lock_path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, thread_local=False,
                 preserve_lock_file=True, poll_interval=LOCK_POLL,
@@ -316,6 +314,8 @@ class _PathLock:
             self._depth += 1
             return
         if self._fallback is not None:  # pragma: no cover - Windows
+            import filelock
+
             try:
                 self._fallback.acquire(timeout=timeout)
             except filelock.Timeout:
@@ -392,16 +392,6 @@ def lock_path_for(path: Path) -> Path:
 # --- config ----------------------------------------------------------------
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: int = SCHEMA_VERSION
-    organisation: str = "My organisation"
-    hr_admins: list[str] = Field(default_factory=list)  # logins
-    allow_as: bool = False  # --as LOGIN; only for demo data
-    default_scale: RatingScale = Field(default_factory=RatingScale)
-
-
 # Every key config_text writes. A file missing one was cut short (or written
 # by hand incompletely): refused rather than silently taking a default.
 CONFIG_KEYS = ("schema_version", "organisation", "hr_admins", "allow_as", "default_scale")
@@ -420,6 +410,20 @@ def config_text(config: Config) -> str:
 
 def parse_config(path: Path, raw: bytes) -> Config:
     """config.toml's bytes -> Config, or `DataFileError` naming the file."""
+    from pydantic import ValidationError
+
+    from .models import Config
+
+    data = config_data(path, raw)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise DataFileError(path, f"is not a valid config: {problems}") from None
+
+
+def config_data(path: Path, raw: bytes) -> dict[str, Any]:
+    """config.toml's bytes as TOML data with every key present, not yet validated."""
     text = text_of(path, raw)
     try:
         data = tomllib.loads(text)
@@ -444,46 +448,170 @@ def parse_config(path: Path, raw: bytes) -> Config:
         raise DataFileError(
             path, f"has no {', '.join(missing)} (is it cut short? 'kpireview init' writes every key)"
         )
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise DataFileError(path, f"is not a valid config: {problems}") from None
+    return data
+
+
+@dataclass(frozen=True)
+class Basics:
+    """What opening a session needs of config.toml, read without pydantic.
+
+    Only these three keys are checked here; `Store.config()` validates the
+    whole file (the rating scale too) when anything else needs it.
+    """
+
+    organisation: str
+    hr_admins: tuple[str, ...]
+    allow_as: bool
+
+    @classmethod
+    def of(cls, path: Path, data: dict[str, Any]) -> Basics:
+        hr, org, allow = data["hr_admins"], data["organisation"], data["allow_as"]
+        if not isinstance(hr, list) or not all(isinstance(h, str) for h in hr):
+            raise DataFileError(path, "is not a valid config: hr_admins: must be a list of logins")
+        if not isinstance(org, str):
+            raise DataFileError(path, "is not a valid config: organisation: must be text")
+        if not isinstance(allow, bool):
+            raise DataFileError(path, "is not a valid config: allow_as: must be true or false")
+        return cls(org, tuple(hr), allow)
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who someone is in the organisation: the fields people.json links by.
+
+    Read from the document without validating the rest of it (email, role):
+    enough for a session and Home; `Store.person()` gives the validated Person.
+    """
+
+    id: str
+    login: str
+    name: str
+    manager: str | None
+    active: bool
 
 
 # --- people index ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PeopleIndex:
-    """people.json validated once, looked up by id, login and manager.
+# A document of people.json kept as (its keys, its values): a third of the
+# memory of the dict, with 10,000 people (the key tuples are shared).
+Record = tuple[tuple[str, ...], tuple[Any, ...]]
 
-    The Person objects are shared with the cache: treat them as read-only
-    (the public `Store.people()`/`person()` hand out copies).
+
+class LazyPeople(Mapping[str, "Person"]):
+    """Person id -> Person, each validated the first time it is looked up.
+
+    Validating all 10,000 people of a large organisation costs ~100 ms and
+    ~10 MB at every start, for a screen that shows a dozen of them; `doctor`
+    and every save still validate them all.
     """
 
-    people: tuple[Person, ...] = ()
+    def __init__(self, path: Path | None, records: Mapping[str, Record]):
+        self._path = path
+        self._docs = records  # person id -> its document in people.json (shared, read-only)
+        self._done: dict[str, Person] = {}
+
+    def __getitem__(self, person_id: str) -> Person:
+        found = self._done.get(person_id)
+        if found is None:
+            doc = dict(zip(*self._docs[person_id]))
+            found = self._done[person_id] = validate_person(self._path, doc)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, person_id: object) -> bool:
+        return person_id in self._docs
+
+
+def validate_person(path: Path | None, doc: dict[str, Any]) -> Person:
+    from pydantic import ValidationError
+
+    from .models import Person
+
+    try:
+        return Person.model_validate(doc)
+    except ValidationError as exc:
+        raise DataFileError(
+            path or Path("people.json"),
+            f"person {doc.get('id', '?')!r} is not valid: {first_error(exc)}",
+        ) from None
+
+
+@dataclass(frozen=True)
+class PeopleIndex:
+    """people.json looked up by id, login and manager.
+
+    Built from the documents with only the fields it links by checked (id,
+    login, name, manager, active); each Person is validated when it is first
+    looked up (`by_id`). The Person objects are shared with the cache: treat
+    them as read-only (the public `Store.people()`/`person()` hand out copies).
+    """
+
+    records: Mapping[str, Record] = field(default_factory=dict)  # id -> document
     by_id: Mapping[str, Person] = field(default_factory=dict)
-    by_login: Mapping[str, Person] = field(default_factory=dict)  # active people only
+    logins: Mapping[str, str] = field(default_factory=dict)  # active people only: login -> id
     managers: Mapping[str, str | None] = field(default_factory=dict)
     children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, people: list[Person]) -> PeopleIndex:
-        by_login: dict[str, Person] = {}
+    def build(cls, docs: list[dict[str, Any]], path: Path | None = None) -> PeopleIndex:
+        """The index of people.json's documents; `DataFileError` for a malformed one."""
+        by_id: dict[str, Record] = {}
+        shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
+        logins: dict[str, str] = {}
+        managers: dict[str, str | None] = {}
         children: dict[str, list[str]] = {}
-        for p in people:
-            if p.active:
-                by_login.setdefault(p.login, p)
-            if p.manager:
-                children.setdefault(p.manager, []).append(p.id)
+        twice: set[str] = set()
+        for doc in docs:
+            pid, manager, active = doc.get("id"), doc.get("manager"), doc.get("active", True)
+            if not (isinstance(pid, str) and ID_RE.fullmatch(pid)
+                    and isinstance(doc.get("login"), str) and isinstance(doc.get("name"), str)
+                    and (manager is None or isinstance(manager, str))
+                    and isinstance(active, bool)):
+                validate_person(path, doc)  # raises, saying what is wrong
+                raise DataFileError(path or Path("people.json"),
+                                    f"person {pid!r} is not valid")  # pragma: no cover
+            if pid in by_id:
+                twice.add(pid)
+            keys = tuple(doc)
+            by_id[pid] = (shapes.setdefault(keys, keys), tuple(doc.values()))
+            managers[pid] = manager
+            if active:
+                logins.setdefault(doc["login"], pid)
+            if manager:
+                children.setdefault(manager, []).append(pid)
+        if twice:
+            raise DataFileError(path or Path("people.json"),
+                                f"holds person id(s) {', '.join(sorted(twice))} more than once")
         return cls(
-            people=tuple(people),
-            by_id={p.id: p for p in people},
-            by_login=by_login,
-            managers={p.id: p.manager for p in people},
+            records=by_id,
+            by_id=LazyPeople(path, by_id),
+            logins=logins,
+            managers=managers,
             children={k: tuple(v) for k, v in children.items()},
         )
+
+    def people(self) -> list[Person]:
+        """Everyone, validated (the first call validates the whole file)."""
+        return list(self.by_id.values())
+
+    def by_login(self, login: str) -> Person | None:
+        pid = self.logins.get(login)
+        return None if pid is None else self.by_id[pid]
+
+    def member(self, person_id: str) -> Member | None:
+        """Who `person_id` is, without validating the rest of their document."""
+        record = self.records.get(person_id)
+        if record is None:
+            return None
+        doc = dict(zip(*record))
+        return Member(doc["id"], doc["login"], doc["name"], doc.get("manager"),
+                      doc.get("active", True))
 
     def line_above(self, person_id: str) -> set[str]:
         """Everyone above `person_id` in the management chain."""
@@ -517,9 +645,9 @@ class Store:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._config: Config | None = None
-        # (bytes of people.json, its tables, the index, {doc id: (doc, Person)})
-        self._people_cache: tuple[bytes, dict[str, Any], PeopleIndex,
-                                  dict[str, tuple[dict[str, Any], Person]]] | None = None
+        self._basics: Basics | None = None
+        # (bytes of people.json, its tables, the index)
+        self._people_cache: tuple[bytes, PeopleIndex] | None = None  # (people.json's bytes, ...)
         self._templates_cache: tuple[tuple[tuple[str, bytes], ...], dict[str, RoleTemplate]] | None = None
         self._cache_guard = threading.Lock()
 
@@ -616,17 +744,29 @@ class Store:
     def config(self) -> Config:
         if self._config is None:
             path = self.root / self.CONFIG
-            try:
-                raw = path.read_bytes()
-            except FileNotFoundError:
-                raise StoreError(
-                    f"{self.root} is not a kpireview data directory (no {self.CONFIG}). "
-                    "Run 'kpireview init' or 'kpireview demo' to create one."
-                ) from None
-            except OSError as exc:
-                raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
-            self._config = parse_config(path, raw)
+            self._config = parse_config(path, self._config_bytes(path))
         return self._config
+
+    def basics(self) -> Basics:
+        """What a session needs of config.toml (see `Basics`), without pydantic."""
+        if self._config is not None:
+            c = self._config
+            return Basics(c.organisation, tuple(c.hr_admins), c.allow_as)
+        if self._basics is None:
+            path = self.root / self.CONFIG
+            self._basics = Basics.of(path, config_data(path, self._config_bytes(path)))
+        return self._basics
+
+    def _config_bytes(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(
+                f"{self.root} is not a kpireview data directory (no {self.CONFIG}). "
+                "Run 'kpireview init' or 'kpireview demo' to create one."
+            ) from None
+        except OSError as exc:
+            raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
 
     def write_config(self, config: Config) -> None:
         path = self.root / self.CONFIG
@@ -636,6 +776,7 @@ class Store:
                 parse_config(path, path.read_bytes())
             atomic_write_text(path, config_text(config))
         self._config = config
+        self._basics = None
 
     # templates
     def templates(self) -> dict[str, RoleTemplate]:
@@ -648,7 +789,6 @@ class Store:
 
     def write_template(self, template_id: str, text: str) -> Path:
         """Write a (checked) template's TOML to templates/<id>.toml, atomically."""
-        from .models import ID_RE
 
         if not ID_RE.fullmatch(template_id):
             raise StoreError(f"{template_id!r} is not a template id; nothing was written")
@@ -709,41 +849,24 @@ class Store:
             return PeopleIndex()
         except OSError as exc:
             raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
-        return self._people_state(raw)[1]
+        return self._people_state(raw)
 
-    def _people_state(self, raw: bytes) -> tuple[dict[str, Any], PeopleIndex]:
-        """(the file's tables, the index) for people.json's bytes `raw`."""
+    def _people_state(self, raw: bytes, data: dict[str, Any] | None = None) -> PeopleIndex:
+        """The index of people.json's bytes `raw` (`data`: those bytes parsed)."""
         path = self.people_path
         with self._cache_guard:
             cached = self._people_cache
         if cached is not None and cached[0] == raw:
-            return cached[1], cached[2]
-        data = parse_db_bytes(path, raw)
-        known = cached[3] if cached is not None else {}
-        validated: dict[str, tuple[dict[str, Any], Person]] = {}
-        for doc_id, doc in data.get("people", {}).items():
-            hit = known.get(doc_id)
-            if hit is not None and hit[0] == doc:
-                validated[doc_id] = hit
-                continue
-            try:
-                validated[doc_id] = (doc, Person.model_validate(doc))
-            except ValidationError as exc:
-                raise DataFileError(
-                    path, f"person {doc.get('id', doc_id)!r} is not valid: {first_error(exc)}"
-                ) from None
-        index = PeopleIndex.build([person for _, person in validated.values()])
-        dupes = len(index.by_id) != len(index.people)
-        if dupes:
-            seen: set[str] = set()
-            twice = sorted({p.id for p in index.people if p.id in seen or seen.add(p.id)})
-            raise DataFileError(path, f"holds person id(s) {', '.join(twice)} more than once")
+            return cached[1]
+        if data is None:
+            data = parse_db_bytes(path, raw)
+        index = PeopleIndex.build(list(data.get("people", {}).values()), path)
         with self._cache_guard:
-            self._people_cache = (raw, data, index, validated)
-        return data, index
+            self._people_cache = (raw, index)
+        return index
 
     def people(self) -> list[Person]:
-        return [p.model_copy() for p in self.people_index().people]
+        return [p.model_copy() for p in self.people_index().people()]
 
     def person(self, person_id: str) -> Person:
         found = self.people_index().by_id.get(person_id)
@@ -758,13 +881,21 @@ class Store:
             return None
 
     def person_by_login(self, login: str) -> Person | None:
-        found = self.people_index().by_login.get(login)
+        found = self.people_index().by_login(login)
         return None if found is None else found.model_copy()
+
+    def member_by_login(self, login: str) -> Member | None:
+        """Who has this login (active people only), without validating their document."""
+        index = self.people_index()
+        pid = index.logins.get(login)
+        return None if pid is None else index.member(pid)
 
     def save_people(
         self, people: list[Person], check: Callable[[list[Person]], None] | None = None
     ) -> None:
         """Insert or replace people by id, all or nothing; `check` sees the result first."""
+        from .models import Person
+
         people = [Person.model_validate(p.model_dump()) for p in people]
         counts = Counter(p.id for p in people)
         dupes = sorted(i for i, n in counts.items() if n > 1)
@@ -778,8 +909,9 @@ class Store:
                 raw = None
             except OSError as exc:
                 raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
-            data, index = self._people_state(raw) if raw is not None else ({}, PeopleIndex())
-            current = dict(index.by_id)
+            data = parse_db_bytes(path, raw) if raw is not None else {}
+            index = self._people_state(raw, data) if raw is not None else PeopleIndex()
+            current = dict(index.by_id)  # (validates everyone)
             for p in people:
                 current[p.id] = p
             if check is not None:
@@ -793,16 +925,18 @@ class Store:
                     next_id += 1
                     key = doc_ids[p.id] = str(next_id)
                 table[key] = p.model_dump(mode="json")
-            new_data = {**data, "people": table}
-            out = dump_json(new_data)
+            out = dump_json({**data, "people": table})
             atomic_write_bytes(path, out)
-            validated = {k: (doc, current[doc["id"]]) for k, doc in table.items()}
-            new_index = PeopleIndex.build([person for _, person in validated.values()])
+            new_index = PeopleIndex.build(list(table.values()), path)
             with self._cache_guard:
-                self._people_cache = (out, new_data, new_index, validated)
+                self._people_cache = (out, new_index)
 
     # cycles
     def cycles(self) -> list[Cycle]:
+        from pydantic import ValidationError
+
+        from .models import Cycle
+
         out = []
         for doc_id, doc in self._docs(self.cycles_path, "cycles"):
             try:
@@ -820,6 +954,10 @@ class Store:
         raise NotFound(f"no cycle with id {cycle_id!r}")
 
     def save_cycle(self, cycle: Cycle, must_be_new: bool = False) -> None:
+        from pydantic import ValidationError
+
+        from .models import Cycle
+
         cycle = Cycle.model_validate(cycle.model_dump())
         with self._transaction(self.cycles_path) as db:
             table = db.table("cycles")
@@ -843,6 +981,10 @@ class Store:
         return self._review_from(path, data)
 
     def _review_from(self, path: Path, data: dict[str, Any]) -> Review:
+        from pydantic import ValidationError
+
+        from .models import Review
+
         docs = list(data.get("review", {}).values())
         if len(docs) != 1:
             raise DataFileError(path, f"holds {len(docs)} review documents, expected 1")
@@ -852,6 +994,10 @@ class Store:
             raise DataFileError(path, f"holds an invalid review: {first_error(exc)}") from None
 
     def _history_from(self, path: Path, data: dict[str, Any]) -> list[HistoryEntry]:
+        from pydantic import ValidationError
+
+        from .models import HistoryEntry
+
         entries = []
         for doc_id, doc in data.get("history", {}).items():
             try:
@@ -882,6 +1028,10 @@ class Store:
         history kept, the new entries appended; a signed-off review is never
         replaced (an HR admin reopens it first).
         """
+        from pydantic import ValidationError
+
+        from .models import Review
+
         try:
             review = Review.model_validate(review.model_dump())
         except ValidationError as exc:
@@ -920,6 +1070,10 @@ class Store:
         accepts a reopen (state back to joint review, with a reason, nothing
         else changed): `ReadOnlyReview` otherwise.
         """
+        from pydantic import ValidationError
+
+        from .models import Review
+
         path = self.review_path(review_id)
         if not path.is_file():
             raise NotFound(f"no review {review_id!r}")
@@ -1104,6 +1258,8 @@ def with_history(data: dict[str, Any], entries: list[HistoryEntry]) -> dict[str,
     Each entry gets the next document id and the next sequence number; the
     entries already there are kept exactly as they are.
     """
+    from .models import HistoryEntry
+
     history = dict(data.get("history", {}))
     next_id = max((int(k) for k in history), default=0)
     last_seq = max((int(d["seq"]) for d in history.values()), default=0)
@@ -1166,7 +1322,6 @@ def review_id_for(cycle_id: str, person_id: str) -> str:
 
 def check_id(value: str, what: str) -> str:
     """An id that is safe as a file name (no '/', no '..'), or StoreError."""
-    from .models import ID_RE
 
     if not isinstance(value, str) or not ID_RE.fullmatch(value):
         raise StoreError(f"{value!r} is not a valid {what} (lowercase letters, digits, '.', '_', '-')")
@@ -1174,7 +1329,6 @@ def check_id(value: str, what: str) -> str:
 
 
 def split_review_id(review_id: str) -> tuple[str, str]:
-    from .models import ID_RE
 
     parts = review_id.split("/") if isinstance(review_id, str) else []
     if len(parts) != 2 or not all(ID_RE.fullmatch(p) for p in parts):
