@@ -11,11 +11,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.access import Session, StoreError
 
-from .widgets import Literal, MessageLine, literal, text_bar
+from .widgets import Literal, MessageLine, StableFooter, literal, text_bar
 
 SECTIONS = [
     ("mine", "My reviews"),
@@ -127,7 +127,7 @@ class HomeScreen(Screen[None]):
                 yield Static("", id=f"empty-{key}", classes="empty", markup=False)
             yield Static("", id="hint", classes="hint", markup=False)
         yield MessageLine(id="message", classes="message")
-        yield Footer(compact=True)
+        yield StableFooter(compact=True)
 
     def on_mount(self) -> None:
         self.reload()

@@ -24,7 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 
@@ -422,3 +422,37 @@ def _token(session: Any, review_id: str) -> Any:
         return session.change_token(review_id)
     except Exception:
         return None
+
+
+class StableFooter(Footer):
+    """A Footer that is rebuilt only when the keys it shows change.
+
+    Textual's Footer recomposes on every focus move; on a form where enter
+    moves the focus that is most of the cost of a keystroke.
+    """
+
+    _signature: tuple[Any, ...] | None = None
+
+    @staticmethod
+    def _signature_of(screen: Screen[Any]) -> tuple[Any, ...]:
+        return tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for (_, binding, enabled, tooltip) in screen.active_bindings.values()
+            if binding.show
+        )
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready and self.is_attached:
+            # The keys at once: Footer waits for the screen's first refresh and
+            # then recomposes, which lays the whole screen out a second time.
+            self._signature = self._signature_of(self.screen)
+            self.set_reactive(Footer._bindings_ready, True)
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self.is_attached and screen is self.screen and screen.app.app_focus:
+            signature = self._signature_of(screen)
+            if signature == self._signature and self._bindings_ready:
+                return
+            self._signature = signature
+        super().bindings_changed(screen)
