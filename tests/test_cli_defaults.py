@@ -64,3 +64,29 @@ def test_a_damaged_team_index_hides_only_its_own_reviews(tmp_path: Path) -> None
     assert result.exit_code == 1
     assert "2026-h2/alex" in result.output and "--repair-indexes" in result.output
     assert index.read_bytes() == before
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_the_welcome_screen_builds_the_demo_where_data_says(
+        dirs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        named: bool) -> None:
+    """`kpireview --data DIR` on an empty DIR offers the demo in DIR, not elsewhere."""
+    real, demo = dirs
+    chosen = tmp_path / "chosen"
+    seen: dict[str, object] = {}
+
+    class NoRun:
+        def run(self) -> None:
+            pass
+
+    def fake_create_app(**kwargs: object) -> NoRun:
+        seen.update(kwargs)
+        return NoRun()
+
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "create_app", fake_create_app)
+    result = CliRunner().invoke(cli.main, ["--data", str(chosen)] if named else [])
+    assert result.exit_code == 0, result.output
+    assert seen["data_dir"] == (chosen if named else real)
+    assert seen["demo_dir"] == (None if named else demo)

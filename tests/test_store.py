@@ -514,3 +514,26 @@ def test_ids_with_a_trailing_newline_are_not_ids(store: Store) -> None:
         store.load_review("2026-h2/emp\n")
     with pytest.raises(StoreError):
         store.team_index_path("2026-h2", "../mgr")
+
+
+@pytest.mark.parametrize("line, value", [
+    ("allow_as", "yes"), ("allow_as", 1), ("hr_admins", "root"), ("hr_admins", [1]),
+    ("organisation", 5),
+])
+def test_the_session_and_doctor_refuse_the_same_config(store: Store, line: str,
+                                                        value: object) -> None:
+    """The session reads these keys without pydantic; doctor validates with it."""
+    import tomllib
+
+    import tomli_w
+
+    path = store.root / "config.toml"
+    data = tomllib.loads(path.read_text())
+    data[line] = value
+    path.write_text(tomli_w.dumps(data))
+    before = path.read_bytes()
+    with pytest.raises(DataFileError, match=f"config.toml: is not a valid config: {line}"):
+        Store(store.root).basics()
+    problems = check_data_dir(Store(store.root))
+    assert any("config.toml" in p and line in p for p in problems), problems
+    assert path.read_bytes() == before

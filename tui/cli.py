@@ -52,6 +52,7 @@ class Ctx:
     def __init__(self, data: Path, as_login: str | None):
         self.data = data
         self.as_login = as_login
+        self.chosen = False  # the directory was named (--data or KPIREVIEW_DATA)
         self._store: Store | None = None
 
     @property
@@ -96,11 +97,12 @@ def main(ctx: click.Context, data: Path | None, as_login: str | None) -> None:
     \b
     Examples:
       kpireview                      open the app (offers a demo when there is no data)
-      kpireview demo --data ~/demo   create the demo organisation
+      kpireview --data ~/demo demo   create the demo organisation in ~/demo
       kpireview --data ~/demo --as alex   try the demo as the employee alex
       kpireview templates check my-role.toml
     """
     ctx.obj = Ctx(data or resolve_default(ctx.invoked_subcommand), as_login)
+    ctx.obj.chosen = data is not None
     if ctx.invoked_subcommand is None:
         start_app(ctx.obj)
 
@@ -115,8 +117,10 @@ def start_app(c: Ctx) -> None:
     elif not store.is_empty():
         fail(f"{c.data} is not empty but has no config.toml, so it is not a kpireview data "
              "directory. Pick another with --data DIR.")
+    # A directory named with --data is where the welcome screen builds the demo too.
     app = create_app(store=store if store.exists() else None, session=session,
-                     data_dir=c.data, demo_dir=demo_data_dir(), as_login=c.as_login)
+                     data_dir=c.data, demo_dir=None if c.chosen else demo_data_dir(),
+                     as_login=c.as_login)
     app.run()
 
 

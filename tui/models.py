@@ -11,7 +11,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    model_validator,
+)
 
 from .kinds import (  # noqa: F401  (re-exported: the model's vocabulary)
     DEFAULT_LABELS,
@@ -495,8 +503,10 @@ class Config(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Strict, as `tui.store.Basics` reads these three without pydantic: the app
+    # and `doctor` must refuse the same files (allow_as = "yes" is a typo).
     schema_version: int = SCHEMA_VERSION
-    organisation: str = "My organisation"
-    hr_admins: list[str] = Field(default_factory=list)  # logins
-    allow_as: bool = False  # --as LOGIN; only for demo data
+    organisation: StrictStr = "My organisation"
+    hr_admins: list[StrictStr] = Field(default_factory=list)  # logins
+    allow_as: StrictBool = False  # --as LOGIN; only for demo data
     default_scale: RatingScale = Field(default_factory=RatingScale)
