@@ -537,3 +537,52 @@ def test_the_session_and_doctor_refuse_the_same_config(store: Store, line: str,
     problems = check_data_dir(Store(store.root))
     assert any("config.toml" in p and line in p for p in problems), problems
     assert path.read_bytes() == before
+
+
+def test_a_session_reads_the_people_index_not_people_json(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """people-index.json (written with every people save) spares a start parsing all of
+    people.json; the documents are read when a Person is first asked for."""
+    import tui.store as store_module
+
+    assert store.people_index_path.is_file()
+    parsed: list[str] = []
+    real = store_module.parse_db_bytes
+
+    def spy(path: Path, raw: bytes) -> dict:  # type: ignore[type-arg]
+        parsed.append(path.name)
+        return real(path, raw)
+
+    monkeypatch.setattr(store_module, "parse_db_bytes", spy)
+    data = json.loads(store.people_path.read_bytes())
+    me, other = list(data["people"].values())[:2]
+    fresh = Store(store.root)
+    session = open_session(fresh, login=me["login"])
+    assert session.person is not None and session.person.name == me["name"]
+    assert "people.json" not in parsed
+    assert fresh.person(other["id"]).email == other["email"]
+    assert parsed.count("people.json") == 1
+
+
+@pytest.mark.parametrize("damage", ["stale", "garbage", "rows"])
+def test_a_stale_or_damaged_people_index_is_passed_over_and_reported(
+        store: Store, damage: str) -> None:
+    data = json.loads(store.people_path.read_bytes())
+    me, other = list(data["people"].values())[:2]
+    index_path = store.people_index_path
+    if damage == "stale":  # people.json edited by hand: the index no longer matches
+        other["name"] = "Renamed By Hand"
+        store.people_path.write_text(json.dumps(data))
+    elif damage == "garbage":
+        index_path.write_bytes(b"{not json")
+    else:  # the right digest, rows that cannot be linked
+        index = json.loads(index_path.read_bytes())
+        index["index"]["1"]["rows"][1] = [1, 2, 3]
+        index_path.write_text(json.dumps(index))
+    fresh = Store(store.root)
+    assert fresh.people_index().member(other["id"]).name == other["name"]
+    assert open_session(fresh, login=me["login"]).person is not None
+    problems = check_data_dir(Store(store.root))
+    assert any("people-index.json" in p and "--repair-indexes" in p for p in problems), problems
+    result = CliRunner().invoke(main, ["--data", str(store.root), "doctor", "--repair-indexes"])
+    assert "people-index.json" not in result.output, result.output

@@ -178,13 +178,14 @@ def demo(ctx: click.Context) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.option("--repair-indexes", is_flag=True,
-              help="First rebuild the team indexes (the review lists) from the review files.")
+              help="First rebuild the indexes (the review lists, the people index) from the "
+                   "review files and people.json.")
 @pass_ctx
 def doctor(c: Ctx, repair_indexes: bool) -> None:
     """Check every file of the data directory and report each problem.
 
-    Nothing is changed (except the team indexes with --repair-indexes; they
-    only repeat what the review files say). Exit status 1 when a problem was found.
+    Nothing is changed (except the indexes with --repair-indexes; they only
+    repeat what the review files and people.json say). Exit status 1 when a problem was found.
 
     \b
     Examples:
@@ -195,7 +196,7 @@ def doctor(c: Ctx, repair_indexes: bool) -> None:
 
     if repair_indexes:
         count = run(lambda: rebuild(c.store))
-        click.echo(f"Rebuilt the team indexes of {count} review(s).")
+        click.echo(f"Rebuilt the people index and the team indexes of {count} review(s).")
     problems = check_data_dir(c.store, progress=click.progressbar)
     for p in problems:
         click.echo(p)

@@ -19,6 +19,7 @@ from .store import (
     StoreError,
     atomic_write_bytes,
     first_error,
+    parse_db_bytes,
     read_json_file,
     summary_of,
 )
@@ -86,6 +87,10 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
             try:
                 data = read_json_file(path)
             except DataFileError as exc:
+                if rel == ("people-index.json",):
+                    problems.append(f"{exc.path}: {exc.problem}; it is only an index of "
+                                    "people.json: 'kpireview doctor --repair-indexes' rebuilds it")
+                    continue
                 problems.append(broken(exc))
                 if is_review or is_index:
                     broken_cycles.add(rel[1])
@@ -122,6 +127,15 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
                 problems.append(f"{path}: invalid content: {first_error(exc)}")
                 if is_review:
                     broken_cycles.add(rel[1])
+    if people_ok and store.people_index_path.exists():
+        raw = store.people_path.read_bytes()
+        index = store.people_index_path.read_bytes()
+        if _parses(store, index) and index != store.people_index_bytes(raw):
+            problems.append(
+                f"{store.people_index_path}: out of step with people.json (edited by hand?); "
+                "it is only an index, so nothing is wrong with the people, but starting "
+                "kpireview is slower until 'kpireview doctor --repair-indexes' rebuilds it"
+            )
     if people_ok and people:
         try:
             check_people(people, templates or {p.role for p in people})
@@ -146,8 +160,21 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
     return problems
 
 
+def _parses(store: Store, raw: bytes) -> bool:
+    try:
+        parse_db_bytes(store.people_index_path, raw)
+    except DataFileError:
+        return False  # reported as damaged already
+    return True
+
+
 def repair_indexes(store: Store) -> int:
-    """Rebuild every cycle's team indexes from its review files; the number of reviews."""
+    """Rebuild people-index.json, and every cycle's team indexes from its review files;
+    the number of reviews."""
+    try:
+        store.write_people_index()
+    except DataFileError:
+        pass  # people.json itself is damaged: doctor names it; the index waits for it
     reviews_root = store.root / "reviews"
     if not reviews_root.is_dir():
         return 0

@@ -20,6 +20,7 @@ read is never written: the caller gets a `DataFileError`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -493,9 +494,38 @@ class Member:
 # --- people index ------------------------------------------------------------
 
 
-# A document of people.json kept as (its keys, its values): a third of the
-# memory of the dict, with 10,000 people (the key tuples are shared).
-Record = tuple[tuple[str, ...], tuple[Any, ...]]
+# (login, name, manager, active) of a person: what the index links by.
+Row = tuple[str, str, "str | None", bool]
+
+
+def link_row(doc: Any) -> Row | None:
+    """A person document's (or people-index.json row's) linking fields; None if malformed."""
+    if isinstance(doc, dict):
+        pid, login, name = doc.get("id"), doc.get("login"), doc.get("name")
+        manager, active = doc.get("manager"), doc.get("active", True)
+    elif isinstance(doc, list) and len(doc) == 5:
+        pid, login, name, manager, active = doc
+    else:
+        return None
+    if not (isinstance(pid, str) and ID_RE.fullmatch(pid) and isinstance(login, str)
+            and isinstance(name, str) and (manager is None or isinstance(manager, str))
+            and isinstance(active, bool)):
+        return None
+    return pid, login, name, manager, active  # type: ignore[return-value]
+
+
+def _rows_link(rows: list[Any]) -> bool:
+    """`link_row`'s checks over all of people-index.json's rows at once (column by column,
+    in C loops: a quarter of the time, which counts at every start)."""
+    if not all(type(r) is list and len(r) == 5 for r in rows):
+        return False
+    if not rows:
+        return True
+    ids, logins, names, managers, actives = zip(*rows)
+    return ({type(v) for v in ids + logins + names} == {str}
+            and {type(m) for m in managers} <= {str, type(None)}
+            and {type(a) for a in actives} == {bool}
+            and all(map(ID_RE.fullmatch, ids)))
 
 
 class LazyPeople(Mapping[str, "Person"]):
@@ -503,29 +533,36 @@ class LazyPeople(Mapping[str, "Person"]):
 
     Validating all 10,000 people of a large organisation costs ~100 ms and
     ~10 MB at every start, for a screen that shows a dozen of them; `doctor`
-    and every save still validate them all.
+    and every save still validate them all. The documents themselves are
+    read (`load`) only when the first Person is asked for.
     """
 
-    def __init__(self, path: Path | None, records: Mapping[str, Record]):
+    def __init__(self, path: Path | None, ids: Mapping[str, Any],
+                 load: Callable[[], dict[str, dict[str, Any]]]):
         self._path = path
-        self._docs = records  # person id -> its document in people.json (shared, read-only)
+        self._ids = ids
+        self._load = load
+        self._docs: dict[str, dict[str, Any]] | None = None
         self._done: dict[str, Person] = {}
 
     def __getitem__(self, person_id: str) -> Person:
         found = self._done.get(person_id)
         if found is None:
-            doc = dict(zip(*self._docs[person_id]))
-            found = self._done[person_id] = validate_person(self._path, doc)
+            if person_id not in self._ids:
+                raise KeyError(person_id)
+            if self._docs is None:
+                self._docs = self._load()
+            found = self._done[person_id] = validate_person(self._path, self._docs[person_id])
         return found
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._docs)
+        return iter(self._ids)
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._ids)
 
     def __contains__(self, person_id: object) -> bool:
-        return person_id in self._docs
+        return person_id in self._ids
 
 
 def validate_person(path: Path | None, doc: dict[str, Any]) -> Person:
@@ -546,53 +583,66 @@ def validate_person(path: Path | None, doc: dict[str, Any]) -> Person:
 class PeopleIndex:
     """people.json looked up by id, login and manager.
 
-    Built from the documents with only the fields it links by checked (id,
-    login, name, manager, active); each Person is validated when it is first
-    looked up (`by_id`). The Person objects are shared with the cache: treat
-    them as read-only (the public `Store.people()`/`person()` hand out copies).
+    Built from the fields it links by (id, login, name, manager, active),
+    checked, either from the documents or from people-index.json; each Person
+    is validated when it is first looked up (`by_id`). The Person objects are
+    shared with the cache: treat them as read-only (the public
+    `Store.people()`/`person()` hand out copies).
     """
 
-    records: Mapping[str, Record] = field(default_factory=dict)  # id -> document
+    rows: Mapping[str, Row] = field(default_factory=dict)  # id -> (login, name, manager, active)
     by_id: Mapping[str, Person] = field(default_factory=dict)
     logins: Mapping[str, str] = field(default_factory=dict)  # active people only: login -> id
     managers: Mapping[str, str | None] = field(default_factory=dict)
     children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, docs: list[dict[str, Any]], path: Path | None = None) -> PeopleIndex:
-        """The index of people.json's documents; `DataFileError` for a malformed one."""
-        by_id: dict[str, Record] = {}
-        shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
-        logins: dict[str, str] = {}
-        managers: dict[str, str | None] = {}
-        children: dict[str, list[str]] = {}
-        twice: set[str] = set()
+    def build(cls, docs: list[dict[str, Any]], path: Path | None = None,
+              load: Callable[[], dict[str, dict[str, Any]]] | None = None) -> PeopleIndex:
+        """The index of people.json's documents; `DataFileError` for a malformed one.
+
+        `load` gives the documents by id again when a Person is first asked
+        for (default: keep `docs`)."""
+        rows = []
         for doc in docs:
-            pid, manager, active = doc.get("id"), doc.get("manager"), doc.get("active", True)
-            if not (isinstance(pid, str) and ID_RE.fullmatch(pid)
-                    and isinstance(doc.get("login"), str) and isinstance(doc.get("name"), str)
-                    and (manager is None or isinstance(manager, str))
-                    and isinstance(active, bool)):
+            row = link_row(doc)
+            if row is None:
                 validate_person(path, doc)  # raises, saying what is wrong
                 raise DataFileError(path or Path("people.json"),
-                                    f"person {pid!r} is not valid")  # pragma: no cover
-            if pid in by_id:
-                twice.add(pid)
-            keys = tuple(doc)
-            by_id[pid] = (shapes.setdefault(keys, keys), tuple(doc.values()))
-            managers[pid] = manager
-            if active:
-                logins.setdefault(doc["login"], pid)
+                                    f"person {doc.get('id')!r} is not valid")  # pragma: no cover
+            rows.append(row)
+        if load is None:
+            kept = {d["id"]: d for d in docs}
+            load = lambda: kept  # noqa: E731
+        index = cls.of_rows(rows, path, load)
+        if index is None:
+            seen: set[str] = set()
+            twice = sorted({r[0] for r in rows if r[0] in seen or seen.add(r[0])})
+            raise DataFileError(path or Path("people.json"),
+                                f"holds person id(s) {', '.join(twice)} more than once")
+        return index
+
+    @classmethod
+    def of_rows(cls, rows: list[Any], path: Path | None,
+                load: Callable[[], dict[str, dict[str, Any]]]) -> PeopleIndex | None:
+        """The index of checked (id, login, name, manager, active) rows; None on a repeated id."""
+        if not rows:
+            return cls(by_id=LazyPeople(path, {}, load))
+        ids, logins, names, managers, actives = zip(*rows)
+        by_id = dict(zip(ids, zip(logins, names, managers, actives)))
+        if len(by_id) != len(ids):
+            return None
+        # Built with C loops (zip, dict): this runs at every start.
+        active = [(login, pid) for login, pid, on in zip(logins, ids, actives) if on]
+        children: dict[str, list[str]] = {}
+        for pid, manager in zip(ids, managers):
             if manager:
                 children.setdefault(manager, []).append(pid)
-        if twice:
-            raise DataFileError(path or Path("people.json"),
-                                f"holds person id(s) {', '.join(sorted(twice))} more than once")
         return cls(
-            records=by_id,
-            by_id=LazyPeople(path, by_id),
-            logins=logins,
-            managers=managers,
+            rows=by_id,
+            by_id=LazyPeople(path, by_id, load),
+            logins=dict(reversed(active)),  # the first active person with a login has it
+            managers=dict(zip(ids, managers)),
             children={k: tuple(v) for k, v in children.items()},
         )
 
@@ -606,12 +656,8 @@ class PeopleIndex:
 
     def member(self, person_id: str) -> Member | None:
         """Who `person_id` is, without validating the rest of their document."""
-        record = self.records.get(person_id)
-        if record is None:
-            return None
-        doc = dict(zip(*record))
-        return Member(doc["id"], doc["login"], doc["name"], doc.get("manager"),
-                      doc.get("active", True))
+        row = self.rows.get(person_id)
+        return None if row is None else Member(person_id, *row)
 
     def line_above(self, person_id: str) -> set[str]:
         """Everyone above `person_id` in the management chain."""
@@ -834,13 +880,18 @@ class Store:
         return templates[template_id].model_copy(deep=True)
 
     # people
+    @property
+    def people_index_path(self) -> Path:
+        return self.root / "people-index.json"
+
     def people_index(self) -> PeopleIndex:
-        """people.json validated, cached until its bytes change.
+        """people.json's index (see `PeopleIndex`), cached until its bytes change.
 
         The file is read on every call (cheap) and compared with the bytes
         the cache was built from, so a save by another process is seen at
-        once; the JSON parse and the validation are skipped when nothing
-        changed, and only changed people are validated again when it did.
+        once. A new index is read from people-index.json when that was made
+        from these very bytes (a quarter of the time of parsing people.json),
+        else from people.json itself.
         """
         path = self.people_path
         try:
@@ -858,12 +909,68 @@ class Store:
             cached = self._people_cache
         if cached is not None and cached[0] == raw:
             return cached[1]
-        if data is None:
-            data = parse_db_bytes(path, raw)
-        index = PeopleIndex.build(list(data.get("people", {}).values()), path)
+
+        def load() -> dict[str, dict[str, Any]]:
+            docs = (data or parse_db_bytes(path, raw)).get("people", {}).values()
+            return {d["id"]: d for d in docs}
+
+        index = self._people_from_index_file(raw, load) if data is None else None
+        if index is None:
+            if data is None:
+                data = parse_db_bytes(path, raw)
+            index = PeopleIndex.build(list(data.get("people", {}).values()), path, load)
+            data = None  # the documents are read again if a Person is asked for
         with self._cache_guard:
             self._people_cache = (raw, index)
         return index
+
+    def _people_from_index_file(
+        self, raw: bytes, load: Callable[[], dict[str, dict[str, Any]]]
+    ) -> PeopleIndex | None:
+        """The index from people-index.json, if it was made from people.json's bytes `raw`.
+
+        It is only a cache: missing, damaged or out of step, it is passed
+        over (doctor reports it; `doctor --repair-indexes` writes it again).
+        """
+        try:
+            data = read_json_file(self.people_index_path)
+        except DataFileError:
+            return None
+        doc = (data or {}).get("index", {}).get("1")
+        if not isinstance(doc, dict) or doc.get("source_sha256") != hashlib.sha256(raw).hexdigest():
+            return None
+        rows = doc.get("rows")
+        if not (isinstance(rows, list) and _rows_link(rows)):
+            return None
+        return PeopleIndex.of_rows(rows, self.people_path, load)
+
+    def people_index_bytes(self, raw: bytes) -> bytes:
+        """people-index.json for people.json's bytes `raw` (which must parse)."""
+        docs = parse_db_bytes(self.people_path, raw).get("people", {}).values()
+        rows = [[d.get("id"), d.get("login"), d.get("name"), d.get("manager"),
+                 d.get("active", True)] for d in docs]
+        return dump_json({"index": {"1": {
+            "schema_version": SCHEMA_VERSION,
+            "source_sha256": hashlib.sha256(raw).hexdigest(),
+            "rows": rows,
+        }}})
+
+    def write_people_index(self) -> bool:
+        """Write people-index.json from people.json (under its lock); False if there is none."""
+        with self.locked(self.people_path):
+            try:
+                raw = self.people_path.read_bytes()
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise DataFileError(self.people_path, f"cannot be read ({exc.strerror})") from None
+            self._write_people_index(raw)
+        return True
+
+    def _write_people_index(self, raw: bytes) -> None:
+        """Caller holds people.json's lock (taken first, so the two locks never cross)."""
+        with self.locked(self.people_index_path):
+            atomic_write_bytes(self.people_index_path, self.people_index_bytes(raw))
 
     def people(self) -> list[Person]:
         return [p.model_copy() for p in self.people_index().people()]
@@ -927,6 +1034,10 @@ class Store:
                 table[key] = p.model_dump(mode="json")
             out = dump_json({**data, "people": table})
             atomic_write_bytes(path, out)
+            try:
+                self._write_people_index(out)
+            except (OSError, StoreError):
+                pass  # only a cache: the next start reads people.json; doctor says so
             new_index = PeopleIndex.build(list(table.values()), path)
             with self._cache_guard:
                 self._people_cache = (out, new_index)
