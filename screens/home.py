@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header, Static
 
 from tui.access import Session, StoreError
 
+from .review_list import ReviewList
 from .widgets import Literal, MessageLine, StableFooter, literal, text_bar
 
 SECTIONS = [
@@ -35,10 +36,8 @@ STATE_SHORT = {
 COLUMNS = [("Person", 15), ("Role", 15), ("Cycle", 7), ("State", 12), ("Progress", 11),
            ("Score", 5)]
 
-# Rows put into one section's table at first; `m` adds as many again. A list of
-# thousands (HR, or the head of a large organisation, further down the line)
-# would otherwise cost seconds of start-up and tens of MB: every DataTable row
-# is measured cell by cell.
+# Rows put into one section's list at first; `m` adds as many again (a list
+# of thousands, HR's or the head of a large organisation's, is not drawn whole).
 PAGE = 50
 
 
@@ -61,14 +60,12 @@ def summary_row(s: dict[str, Any]) -> list[Text]:
     return [_cell(v, w) for v, (_, w) in zip(values, COLUMNS)]
 
 
-class ReviewTable(DataTable[Text]):
+class ReviewTable(ReviewList):
     """One section of Home; enter opens the review under the cursor.
 
     ↓ on the last row goes on to the first row of the next list, ↑ on the
     first row back to the last row of the list above.
     """
-
-    BINDINGS = [Binding("enter", "select_cursor", "Open")]
 
     def action_cursor_down(self) -> None:
         screen = self.screen
@@ -119,11 +116,7 @@ class HomeScreen(Screen[None]):
             yield Literal("", id="home-warning")
             for key, title in SECTIONS:
                 yield Static(title, id=f"title-{key}", classes="section-title", markup=False)
-                table = ReviewTable(id=f"table-{key}", cursor_type="row", zebra_stripes=False,
-                                    classes="review-table")
-                for name, width in COLUMNS:
-                    table.add_column(name, width=width, key=name.lower())
-                yield table
+                yield ReviewTable(COLUMNS, id=f"table-{key}", classes="review-table")
                 yield Static("", id=f"empty-{key}", classes="empty", markup=False)
             yield Static("", id="hint", classes="hint", markup=False)
         yield MessageLine(id="message", classes="message")
@@ -215,14 +208,10 @@ class HomeScreen(Screen[None]):
             elif len(rows) > limit:
                 empty.update(f"The first {limit:,} of {len(rows):,} are listed; "
                              f"press m for {min(PAGE, len(rows) - limit):,} more.")
-            cursor = table.cursor_row
-            table.clear()
             ordered = sorted(rows, key=lambda s: (str(s.get("cycle_id")),
                                                   str(s.get("person_name"))))
-            for s in ordered[:limit]:
-                table.add_row(*summary_row(s), key=s["review_id"])
+            table.set_rows([(s["review_id"], summary_row(s)) for s in ordered[:limit]])
             if rows:
-                table.move_cursor(row=min(cursor, table.row_count - 1))
                 if focused_table is None:
                     focused_table = table
         hint = self.query_one("#hint", Static)
@@ -274,14 +263,12 @@ class HomeScreen(Screen[None]):
         table = self._current_table()
         if table is None:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return str(key.value) if key.value is not None else None
+        return table.cursor_key
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(ReviewList.Selected)
+    def _row_selected(self, event: ReviewList.Selected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.app_open(str(event.row_key.value))
+        self.app_open(event.key)
 
     def app_open(self, review_id: str) -> None:
         app: Any = self.app

@@ -20,7 +20,7 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from screens.actions import ActionForm, ActionsScreen
-from screens.home import HomeScreen
+from screens.home import HomeScreen, ReviewTable
 from screens.overview import HistoryScreen, OverviewScreen, PlanningScreen
 from screens.summary import SummaryScreen
 from screens.widgets import ConfirmModal
@@ -141,7 +141,7 @@ async def test_home_shows_a_damaged_index_and_keeps_the_lists_that_loaded(store:
         assert "dana.json" in text_of(warning)
         assert "doctor --repair-indexes" in text_of(warning)
         assert warning.region.height >= 1 and warning.region.y < SIZE[1]  # on screen
-        assert screen.query_one("#table-team", DataTable).row_count == 5
+        assert screen.query_one("#table-team", ReviewTable).row_count == 5
         assert screen.query_one("#title-mine").display
         assert "No reviews yet" not in text_of(screen.query_one("#empty-mine"))
         assert not screen.query_one("#title-line").display
@@ -175,8 +175,8 @@ async def test_down_at_the_end_of_my_reviews_goes_on_into_my_team(store: Store) 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
-        mine = screen.query_one("#table-mine", DataTable)
-        team = screen.query_one("#table-team", DataTable)
+        mine = screen.query_one("#table-mine", ReviewTable)
+        team = screen.query_one("#table-team", ReviewTable)
         assert screen.focused is mine and mine.row_count == 1
         await pilot.press("down")
         await pilot.pause()

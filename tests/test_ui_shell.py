@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, RichLog
 
-from screens.home import HomeScreen
+from screens.home import HomeScreen, ReviewTable
 from screens.overview import HistoryScreen, OverviewScreen, PlanningScreen
 from screens.summary import SummaryScreen
 from screens.welcome import WelcomeScreen
@@ -40,8 +40,7 @@ async def settle(pilot: Any) -> None:
 
 
 def table_keys(screen: Any, selector: str) -> list[str]:
-    table = screen.query_one(selector, DataTable)
-    return [str(k.value) for k in table.rows]
+    return screen.query_one(selector, ReviewTable).row_keys
 
 
 # --- home ------------------------------------------------------------------------
@@ -57,8 +56,8 @@ async def test_home_lists_the_demo_reviews_for_root(store: Store) -> None:
         assert table_keys(screen, "#table-mine") == ["2026-h2/root"]
         assert set(table_keys(screen, "#table-team")) == {
             ALEX, MAYA, SAM, "2026-h2/chen", "2026-h2/lee"}
-        assert not screen.query_one("#table-all", DataTable).display
-        row = screen.query_one("#table-team", DataTable).get_row(ALEX)
+        assert not screen.query_one("#table-all", ReviewTable).display
+        row = screen.query_one("#table-team", ReviewTable).get_row(ALEX)
         assert [c.plain for c in row[:2]] == ["Alex Morgan", "Major Account …"]
         assert row[4].plain == "░░░░░ 0/40"
 
@@ -69,16 +68,16 @@ async def test_home_shows_alex_only_his_own_review(store: Store) -> None:
         await pilot.pause()
         screen = app.screen
         assert table_keys(screen, "#table-mine") == [ALEX]
-        assert not screen.query_one("#table-team", DataTable).display
+        assert not screen.query_one("#table-team", ReviewTable).display
         assert not screen.query_one("#title-team").display
-        assert not screen.query_one("#table-line", DataTable).display
+        assert not screen.query_one("#table-line", ReviewTable).display
 
 
 async def test_enter_opens_the_overview(store: Store) -> None:
     app = app_for(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.screen.query_one("#table-team", DataTable).focus()
+        app.screen.query_one("#table-team", ReviewTable).focus()
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
@@ -91,6 +90,26 @@ async def test_enter_opens_the_overview(store: Store) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_home_lists_move_with_the_keys_and_open_with_a_click(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        team = app.screen.query_one("#table-team", ReviewTable)
+        team.focus()
+        keys = team.row_keys
+        for key, row in (("end", len(keys) - 1), ("home", 0), ("pagedown", len(keys) - 1),
+                         ("pageup", 0), ("down", 1), ("up", 0)):
+            await pilot.press(key)
+            assert team.cursor_row == row, key
+        await pilot.click(team, offset=(3, 3))  # the header line, then the third review
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen) and screen.review_id == keys[2]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and team.cursor_key == keys[2]
 
 
 async def test_overview_hides_keys_that_do_not_apply(store: Store) -> None:

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Input
 
 from screens.actions import ActionForm, ActionsScreen
 from screens.export import ExportModal
-from screens.home import HomeScreen
+from screens.home import HomeScreen, ReviewTable
 from screens.overview import OverviewScreen
 from screens.scoring import ScoringScreen
 from screens.summary import SummaryScreen
@@ -142,9 +142,9 @@ async def test_walk_the_whole_review_with_the_keyboard(tmp_path: Path) -> None:
             if getattr(app.focused, "id", None) == "table-team":
                 break
             await pilot.press("tab")
-        team = home.query_one("#table-team", DataTable)
+        team = home.query_one("#table-team", ReviewTable)
         assert app.focused is team
-        key = team.coordinate_to_cell_key(team.cursor_coordinate).row_key.value
+        key = team.cursor_key
         assert key == ALEX
         await pilot.press("enter")
         await on_screen(pilot, OverviewScreen)
@@ -229,9 +229,9 @@ async def test_walk_the_whole_review_with_the_keyboard(tmp_path: Path) -> None:
     app = create_app(store=store, session=open_session(store, login="alex"), login="alex")
     async with app.run_test(size=SIZE) as pilot:
         home = await on_screen(pilot, HomeScreen)
-        mine = home.query_one("#table-mine", DataTable)
+        mine = home.query_one("#table-mine", ReviewTable)
         assert app.focused is mine
-        assert mine.coordinate_to_cell_key(mine.cursor_coordinate).row_key.value == ALEX
+        assert mine.cursor_key == ALEX
         await pilot.press("enter")
         await on_screen(pilot, OverviewScreen)
         await pilot.press("s")

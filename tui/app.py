@@ -16,6 +16,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 from textual.content import Content
 from textual.theme import Theme
 
@@ -154,18 +155,22 @@ class KpiReviewApp(App[None]):
 
     # --- start-up ----------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen[Any]:
+        """Home itself when there is a session (no empty screen under it to draw first)."""
         if self.session is None and self.store is not None and self.store.exists():
             try:
                 self.session = open_session(self.store, login=self.login, as_login=self.as_login)
             except (AccessError, StoreError) as exc:
                 self.startup_error = str(exc)
-        self._update_titles()
         if self.session is not None:
             from screens.home import HomeScreen
 
-            self.push_screen(HomeScreen(self.session))
-        else:
+            return HomeScreen(self.session)
+        return super().get_default_screen()
+
+    def on_mount(self) -> None:
+        self._update_titles()
+        if self.session is None:
             from screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen(self.data_dir, self.demo_dir, self.startup_error))
@@ -280,8 +285,9 @@ class KpiReviewApp(App[None]):
 
         if self.session is None:
             return
-        # Pop back down to the home screen (the first screen above the default one).
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+        # Pop back down to the home screen (the default screen, or the first one
+        # above it when the data was opened from the welcome screen).
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
 
     # --- quitting -----------------------------------------------------------
