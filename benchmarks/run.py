@@ -148,6 +148,10 @@ async def main():
         if data is not None:
             assert type(app.screen).__name__ == "HomeScreen", app.screen
         print("ready", flush=True)
+        # Memory once every list of Home is read (the long ones come in the background).
+        await app.workers.wait_for_complete()
+        await pilot._wait_for_screen()
+        await app.screen.wait_for_refresh()
         rss = peak_rss_kb()
     print("rss", rss, flush=True)
 

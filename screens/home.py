@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -39,6 +39,11 @@ COLUMNS = [("Person", 15), ("Role", 15), ("Cycle", 7), ("State", 12), ("Progress
 # Rows put into one section's list at first; `m` adds as many again (a list
 # of thousands, HR's or the head of a large organisation's, is not drawn whole).
 PAGE = 50
+
+
+def home_order(s: dict[str, Any]) -> tuple[str, str]:
+    """Lists are sorted by cycle, then name."""
+    return (str(s.get("cycle_id")), str(s.get("person_name")))
 
 
 def _cell(value: Any, width: int) -> Text:
@@ -104,6 +109,9 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.summaries: dict[str, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}  # rows of each list, also those not read (see `PAGE`)
+        self._loading = False  # the long lists are being read
+        self._generation = 0  # of the lists being read: a later reload wins
         self.limits: dict[str, int] = {key: PAGE for key, _ in SECTIONS}
         self._stale = False  # another screen was shown over this one since the last load
         self.problems: list[str] = []  # why some lists may be incomplete (damaged indexes)
@@ -137,7 +145,7 @@ class HomeScreen(Screen[None]):
 
     def _capped(self) -> list[str]:
         return [key for key, _ in SECTIONS
-                if len(self.summaries.get(key, [])) > self.limits[key]]
+                if self.counts.get(key, len(self.summaries.get(key, []))) > self.limits[key]]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "more":
@@ -157,14 +165,48 @@ class HomeScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
+        """Read my reviews and my team's now; the long lists in the background."""
+        self._generation += 1
         try:
-            self.summaries = self.session.summaries()
-            problems = [str(p) for p in (getattr(self.session, "summary_problems", None) or [])]
+            lists = self.session.lists(("mine", "team"))
+            # The long lists read before stay shown until they are read again.
+            self.summaries = {**self.summaries, **lists.rows}
+            self.counts = {**self.counts, **lists.counts}
+            self.problems = [str(p) for p in lists.problems]
+            self._loading = self.session.has_long_lists()
         except StoreError as exc:
             # Nothing could be listed; still say so plainly, with the advice.
-            self.summaries = {}
-            problems = [str(exc)]
-        self.problems = problems
+            self.summaries, self.counts, self.problems = {}, {}, [str(exc)]
+            self._loading = False
+        self._show()
+        if self._loading:
+            # After Home is painted: the thread would hold the interpreter lock
+            # for much of the time the first paint takes.
+            self.call_after_refresh(self._load_long_lists, self._generation, dict(self.limits))
+
+    @work(thread=True, exclusive=True, group="home-long-lists")
+    def _load_long_lists(self, generation: int, limits: dict[str, int]) -> None:
+        # Further down the line and HR's all: the head of a large organisation
+        # reads hundreds of team indexes for them, so Home is shown first.
+        try:
+            lists = self.session.lists(("line", "all"), top=max(limits.values()), order=home_order)
+            rows, counts, problems = lists.rows, lists.counts, lists.problems
+        except StoreError as exc:
+            rows, counts, problems = {}, {}, [str(exc)]
+        self.app.call_from_thread(self._long_lists_loaded, generation, rows, counts, problems)
+
+    def _long_lists_loaded(self, generation: int, rows: dict[str, list[dict[str, Any]]],
+                           counts: dict[str, int], problems: list[str]) -> None:
+        if generation != self._generation or not self.is_mounted:
+            return  # a newer reload is on its way
+        self._loading = False
+        self.summaries = {**self.summaries, **rows}
+        self.counts = {**self.counts, **counts}
+        self.problems = list(dict.fromkeys(self.problems + problems))
+        self._show()
+
+    def _show(self) -> None:
+        problems = self.problems
         warning = self.query_one("#home-warning", Literal)
         warning.display = bool(problems)
         if len(problems) == 1:
@@ -189,33 +231,37 @@ class HomeScreen(Screen[None]):
         focused_table = None
         for key, _title in SECTIONS:
             rows = self.summaries.get(key, [])
+            count = self.counts.get(key, len(rows))
+            loading = self._loading and key in ("line", "all")
             table = self.query_one(f"#table-{key}", ReviewTable)
             title = self.query_one(f"#title-{key}", Static)
             empty = self.query_one(f"#empty-{key}", Static)
             shown = bool(rows) or (key == "mine" and me is not None) or (
-                key == "all" and self.session.is_hr)
+                key == "all" and self.session.is_hr) or loading
             if key == "team" and me is not None and not rows:
                 shown = False
             title.display = shown
             table.display = bool(rows)
             limit = self.limits[key]
-            empty.display = shown and (not rows or len(rows) > limit)
-            if not rows and problems:
+            empty.display = shown and (not rows or count > limit)
+            if loading and not rows:
+                empty.update("Loading…")
+            elif not rows and problems:
                 empty.update("None listed: some lists could not be read "
                              "(see the warning above).")
             elif not rows:
                 empty.update("No reviews yet." if key == "mine" else "None.")
-            elif len(rows) > limit:
-                empty.update(f"The first {limit:,} of {len(rows):,} are listed; "
-                             f"press m for {min(PAGE, len(rows) - limit):,} more.")
-            ordered = sorted(rows, key=lambda s: (str(s.get("cycle_id")),
-                                                  str(s.get("person_name"))))
+            elif count > limit:
+                empty.update(f"The first {limit:,} of {count:,} are listed; "
+                             f"press m for {min(PAGE, count - limit):,} more.")
+            ordered = sorted(rows, key=home_order)
             table.set_rows([(s["review_id"], summary_row(s)) for s in ordered[:limit]])
             if rows:
                 if focused_table is None:
                     focused_table = table
         hint = self.query_one("#hint", Static)
-        if not any(self.summaries.get(k) for k, _ in SECTIONS) and not problems:
+        if (not any(self.summaries.get(k) for k, _ in SECTIONS) and not problems
+                and not self._loading):
             hint.update(
                 "No reviews to show. An HR admin starts reviews with `kpireview cycle open` and "
                 "`kpireview review start`; try `kpireview demo` to see a full example."

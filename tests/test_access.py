@@ -423,6 +423,20 @@ def test_the_line_reads_further_down_but_writes_nothing(store: Store) -> None:
     assert as_(store, "mgr").summaries()["line"] == []
 
 
+@pytest.mark.parametrize("top", [1, 2, 3, 100])
+def test_long_lists_are_cut_to_the_first_few_and_counted(store: Store, top: int) -> None:
+    """Home keeps only the rows it shows of "line" and "all", and how many there are."""
+    def order(s: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+        return (s["cycle_id"], s["person_name"])
+
+    dana = as_(store, "dana")
+    full = dana.lists()
+    cut = dana.lists(("line",), top=top, order=order)
+    assert set(cut.rows) == {"line"} and cut.counts == {"line": len(full.rows["line"])}
+    assert cut.rows["line"] == sorted(full.rows["line"], key=order)[:top]
+    assert dana.has_long_lists() and not as_(store, "emp").has_long_lists()
+
+
 # --- who is at the keyboard ------------------------------------------------------------
 
 

@@ -152,11 +152,11 @@ async def test_home_when_nothing_can_be_listed_hides_other_peoples_headings(
         store: Store) -> None:
     app = app_for(store, "alex")
 
-    def broken() -> Any:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise StoreError("reviews/2026-h2/teams/root.json is damaged; "
                          "run kpireview doctor --repair-indexes")
 
-    app.session.summaries = broken
+    app.session.lists = broken
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen

@@ -112,6 +112,32 @@ async def test_home_lists_move_with_the_keys_and_open_with_a_click(store: Store)
         assert isinstance(app.screen, HomeScreen) and team.cursor_key == keys[2]
 
 
+async def test_the_line_is_read_after_home_is_shown_and_m_lists_more(
+        store: Store, monkeypatch: Any) -> None:
+    """Further down the line comes a moment after Home, cut to a page (`m` for more)."""
+    import screens.home as home_module
+
+    monkeypatch.setattr(home_module, "PAGE", 2)
+    app = app_for(store, "dana")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        line = screen.query_one("#table-line", ReviewTable)
+        assert line.row_count == 2
+        assert "The first 2 of 5 are listed; press m for 2 more." in text_of(
+            screen.query_one("#empty-line"))
+        line.focus()
+        await pilot.press("m")
+        await settle(pilot)
+        assert line.row_count == 4
+        await pilot.press("m")
+        await settle(pilot)
+        assert line.row_count == 5 and not screen.query_one("#empty-line").display
+        names = [line.get_row(k)[0].plain for k in line.row_keys]
+        assert names == sorted(names)
+
+
 async def test_overview_hides_keys_that_do_not_apply(store: Store) -> None:
     app = app_for(store, "alex")
     async with app.run_test(size=SIZE) as pilot:
@@ -362,7 +388,7 @@ async def test_hr_reopens_with_a_reason(store: Store) -> None:
     root = open_session(store, login="root")
     app = app_for(store, "harriet")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)  # HR's list of all reviews is read in the background
         assert "2026-h2/chen" in table_keys(app.screen, "#table-all")
         app.open_review("2026-h2/chen")
         await pilot.pause()

@@ -8,8 +8,9 @@ the screens, so a screen that forgot a check still cannot write.
 from __future__ import annotations
 
 import getpass
+import heapq
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -104,6 +105,19 @@ def _audit(store: Store, event: dict[str, Any]) -> None:
         store.append_audit({**event, "at": now().isoformat()})
     except (StoreError, OSError):
         pass
+
+
+SECTIONS = ("mine", "team", "line", "all")
+
+
+@dataclass
+class Lists:
+    """Home's lists: rows by section, how many each has (more than its rows when
+    they were cut to the first few), and the damaged index files passed over."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    counts: dict[str, int]
+    problems: list[str]
 
 
 @dataclass
@@ -201,18 +215,44 @@ class Session:
         return [e for e in self.store.history(review_id) if not hides(e.field, hidden)]
 
     def summaries(self) -> dict[str, list[dict[str, Any]]]:
-        """Home: my own reviews, my direct reports', and further down the line."""
-        out: dict[str, list[dict[str, Any]]] = {"mine": [], "team": [], "line": [], "all": []}
+        """Home: my own reviews, my direct reports', further down the line, and (HR) all."""
+        lists = self.lists()
+        self.summary_problems = lists.problems  # damaged index files skipped
+        return lists.rows
+
+    def lists(self, sections: tuple[str, ...] = SECTIONS, top: int | None = None,
+              order: Callable[[dict[str, Any]], Any] | None = None) -> Lists:
+        """The `sections` of Home; "line" and "all" cut to the first `top` by `order`.
+
+        A cut list is read one team index at a time and keeps only `top` rows,
+        so the head of a 10,000-person organisation does not hold them all.
+        """
+        rows: dict[str, list[dict[str, Any]]] = {key: [] for key in sections}
+        counts: dict[str, int] = {}
         problems: list[str] = []
-        self.summary_problems = problems  # damaged index files skipped, for the screen to show
-        if self.person:
-            me = self.person.id
+
+        def cut(key: str, found: Iterator[dict[str, Any]]) -> None:
+            seen = [0]
+
+            def counted() -> Iterator[dict[str, Any]]:
+                for s in found:
+                    seen[0] += 1
+                    yield s
+
+            if top is None:
+                rows[key] = list(counted())
+            else:
+                rows[key] = heapq.nsmallest(top, counted(), key=order)
+            counts[key] = seen[0]
+
+        me = self.person.id if self.person else None
+        if me is not None and "mine" in sections:
             # Only the files that can hold these lines are read, so Home does not
-            # cost more in a bigger organisation (HR's "all" aside).
+            # cost more in a bigger organisation (HR's "all" and the line aside).
             for review_id in self.store.reviews_of_person(me):
                 cycle_id = review_id.split("/")[0]
                 found: list[dict[str, Any]] = []
-                if self.person.manager:  # normally the reviewer
+                if self.person and self.person.manager:  # normally the reviewer
                     found = self.store.summaries(cycle_id, self.person.manager, person_id=me,
                                                     problems=problems)
                 if not found:
@@ -220,28 +260,35 @@ class Session:
                 for s in found:
                     if s["state"] in {st.value for st in BEFORE_JOINT}:
                         s = {**s, "overall": None, "complete": False}  # from manager ratings
-                    out["mine"].append(s)
-            out["team"] = [
-                s for s in self.store.summaries(reviewer_id=me, problems=problems)
-                if s["person_id"] != me
-            ]
-            below = self._reports_below(me)
-            if below:
-                index = self.store.people_index()
-                direct = {s["review_id"] for s in out["team"]}
-                reviewers = sorted(
-                    p for p in set(index.children.get(me, ())) | below if index.children.get(p)
-                )
-                # One listing of the cycle folders for every reviewer below, not one each.
-                out["line"] = [
-                    s for s in self.store.summaries(reviewer_ids=reviewers, problems=problems)
-                    if s["person_id"] in below and s["review_id"] not in direct
-                ]
-        if self.is_hr:
-            out["all"] = self.store.summaries(problems=problems)
+                    rows["mine"].append(s)
+        team: list[dict[str, Any]] = []
+        if me is not None and ("team" in sections or "line" in sections):
+            team = [s for s in self.store.summaries(reviewer_id=me, problems=problems)
+                    if s["person_id"] != me]
+            if "team" in sections:
+                rows["team"] = team
+        below = self._reports_below(me) if me is not None and "line" in sections else set()
+        if below:
+            index = self.store.people_index()
+            direct = {s["review_id"] for s in team}
+            reviewers = sorted(
+                p for p in set(index.children.get(me or "", ())) | below if index.children.get(p)
+            )
+            # One listing of the cycle folders for every reviewer below, not one each.
+            cut("line", (
+                s for s in self.store.iter_summaries(reviewer_ids=reviewers, problems=problems)
+                if s["person_id"] in below and s["review_id"] not in direct
+            ))
+        if self.is_hr and "all" in sections:
+            cut("all", self.store.iter_summaries(problems=problems))
+        for key in sections:
+            counts.setdefault(key, len(rows[key]))
         # The same damaged file can be met by several of the lists above.
-        problems[:] = list(dict.fromkeys(problems))
-        return out
+        return Lists(rows, counts, list(dict.fromkeys(problems)))
+
+    def has_long_lists(self) -> bool:
+        """Whether Home has a "line" or "all" list to show (the lists that can be long)."""
+        return self.is_hr or bool(self.person and self._reports_below(self.person.id))
 
     def _reports_below(self, person_id: str) -> set[str]:
         """Everyone below the direct reports (their reports, and so on)."""

@@ -1303,7 +1303,17 @@ class Store:
         With `problems`, a damaged index is skipped and described there (so one
         bad file does not blank every list); without it, the error is raised.
         """
-        out: list[dict[str, Any]] = []
+        return list(self.iter_summaries(cycle_id, reviewer_id, person_id, problems, reviewer_ids))
+
+    def iter_summaries(
+        self,
+        cycle_id: str | None = None,
+        reviewer_id: str | None = None,
+        person_id: str | None = None,
+        problems: list[str] | None = None,
+        reviewer_ids: list[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """`summaries`, one team index file read at a time."""
         if reviewer_id is not None:
             reviewer_ids = [reviewer_id]
         for cdir in self._cycle_dirs(cycle_id):
@@ -1328,8 +1338,7 @@ class Store:
                     continue
                 for doc in data.get("summaries", {}).values():
                     if person_id is None or doc.get("person_id") == person_id:
-                        out.append(doc)
-        return out
+                        yield doc
 
     def review_ids(self, cycle_id: str | None = None) -> list[str]:
         return [
