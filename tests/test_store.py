@@ -586,3 +586,18 @@ def test_a_stale_or_damaged_people_index_is_passed_over_and_reported(
     assert any("people-index.json" in p and "--repair-indexes" in p for p in problems), problems
     result = CliRunner().invoke(main, ["--data", str(store.root), "doctor", "--repair-indexes"])
     assert "people-index.json" not in result.output, result.output
+
+
+def test_doctor_names_each_person_whose_document_is_invalid_in_plain_words(
+        store: Store) -> None:
+    data = json.loads(store.people_path.read_bytes())
+    first, second = list(data["people"].values())[:2]
+    first["email"] = "not-an-email"
+    second["active"] = "yes"
+    store.people_path.write_text(json.dumps(data))
+    problems = check_data_dir(Store(store.root))
+    assert any(f"person '{first['id']}'" in p and "'not-an-email' is not an email address" in p
+               for p in problems), problems
+    assert any(f"person '{second['id']}'" in p and "active: 'yes' is not true or false" in p
+               for p in problems), problems
+    assert not any("String should match pattern" in p for p in problems)

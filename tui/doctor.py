@@ -22,6 +22,7 @@ from .store import (
     parse_db_bytes,
     read_json_file,
     summary_of,
+    validate_person,
 )
 from .templates import TemplateError
 
@@ -64,6 +65,8 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
         return [f"{root}: does not exist; give the data directory with --data DIR"]
     try:
         store.config()
+    except DataFileError as exc:
+        problems.append(broken(exc))
     except StoreError as exc:
         problems.append(str(exc))
     try:
@@ -99,8 +102,13 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
                 continue
             try:
                 if rel == ("people.json",):
-                    people = [Person.model_validate(d) for d in data.get("people", {}).values()]
-                    people_ok = True
+                    people = []
+                    for d in data.get("people", {}).values():
+                        try:
+                            people.append(validate_person(path, d))
+                        except DataFileError as exc:
+                            problems.append(broken(exc))
+                    people_ok = len(people) == len(data.get("people", {}))
                 elif rel == ("cycles.json",):
                     for d in data.get("cycles", {}).values():
                         Cycle.model_validate(d)

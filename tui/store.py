@@ -1456,7 +1456,27 @@ def split_review_id(review_id: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+# pydantic's words for a few errors, as a person would put them.
+PLAIN = {
+    "string_pattern_mismatch": "{value!r} is not in the expected form",
+    "string_type": "{value!r} is not text",
+    "bool_type": "{value!r} is not true or false",
+    "list_type": "{value!r} is not a list",
+    "missing": "is missing",
+}
+PLAIN_FIELDS = {
+    "email": "{value!r} is not an email address (name@example.com)",
+    "login": "{value!r} is not a login (letters, digits, '.', '_', '@', '-')",
+}
+
+
 def first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(x) for x in err["loc"])
-    return f"{loc}: {err['msg']}" if loc else err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
+    template = PLAIN.get(err["type"])
+    if err["type"] == "string_pattern_mismatch":
+        template = PLAIN_FIELDS.get(loc, template)
+    if template is not None:
+        msg = template.format(value=err.get("input"))
+    return f"{loc}: {msg}" if loc else msg
