@@ -33,7 +33,8 @@ STATE_SHORT = {
     "signed_off": "signed off ✓",
 }
 
-COLUMNS = [("Person", 15), ("Role", 15), ("Cycle", 7), ("State", 12), ("Progress", 11),
+# 76 columns in all: the list's own scrollbar and the page's still fit in 80.
+COLUMNS = [("Person", 15), ("Role", 14), ("Cycle", 7), ("State", 12), ("Progress", 11),
            ("Score", 5)]
 
 # Rows put into one section's list at first; `m` adds as many again (a list
@@ -42,8 +43,8 @@ PAGE = 50
 
 
 def home_order(s: dict[str, Any]) -> tuple[str, str]:
-    """Lists are sorted by cycle, then name."""
-    return (str(s.get("cycle_id")), str(s.get("person_name")))
+    """Lists are sorted by cycle, then name (whatever its case)."""
+    return (str(s.get("cycle_id")), str(s.get("person_name")).casefold())
 
 
 def _cell(value: Any, width: int) -> Text:
@@ -219,9 +220,10 @@ class HomeScreen(Screen[None]):
         me = self.session.person
         who = f"{self.session.display_name} ({self.session.login})"
         roles = []
+        manager = self.session.has_reports()
         if me is not None:
             roles.append("employee")
-            if self.summaries.get("team"):
+            if manager or self.summaries.get("team"):
                 roles.append("manager")
         if self.session.is_hr:
             roles.append("HR admin")
@@ -238,19 +240,21 @@ class HomeScreen(Screen[None]):
             empty = self.query_one(f"#empty-{key}", Static)
             shown = bool(rows) or (key == "mine" and me is not None) or (
                 key == "all" and self.session.is_hr) or loading
-            if key == "team" and me is not None and not rows:
-                shown = False
+            if key == "team":
+                shown = bool(rows) or manager
             title.display = shown
             table.display = bool(rows)
             limit = self.limits[key]
-            empty.display = shown and (not rows or count > limit)
+            empty.display = shown and (not rows or count > min(limit, len(rows)))
             if loading and not rows:
                 empty.update("Loading…")
-            elif not rows and problems:
+            elif not rows and problems and (key != "mine" or count):
                 empty.update("None listed: some lists could not be read "
                              "(see the warning above).")
             elif not rows:
                 empty.update("No reviews yet." if key == "mine" else "None.")
+            elif key == "mine" and count > len(rows) and problems:
+                empty.update("Some could not be listed (see the warning above).")
             elif count > limit:
                 empty.update(f"The first {limit:,} of {count:,} are listed; "
                              f"press m for {min(PAGE, count - limit):,} more.")
@@ -269,7 +273,10 @@ class HomeScreen(Screen[None]):
             hint.display = True
         else:
             hint.display = False
-        if self.focused is None and focused_table is not None:
+        focused = self.focused
+        lost = focused is None or (isinstance(focused, ReviewTable) and not (
+            focused.display and focused.row_count))
+        if lost and focused_table is not None:
             focused_table.focus()
         self.refresh_bindings()
 

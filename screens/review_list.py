@@ -30,6 +30,7 @@ class ReviewList(ScrollView, can_focus=True):
         height: auto;
         background: $surface;
         scrollbar-size-vertical: 1;
+        overflow-x: hidden;
     }
     ReviewList > .review-list--header {
         text-style: bold;

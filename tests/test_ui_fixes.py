@@ -27,6 +27,7 @@ from screens.widgets import ConfirmModal
 from tui.access import open_session
 from tui.app import create_app
 from tui.demo import build_demo
+from tui.doctor import check_data_dir
 from tui.scoring import suggestion
 from tui.store import Store, StoreError
 
@@ -146,6 +147,36 @@ async def test_home_shows_a_damaged_index_and_keeps_the_lists_that_loaded(store:
         assert "No reviews yet" not in text_of(screen.query_one("#empty-mine"))
         assert not screen.query_one("#title-line").display
         assert not screen.query_one("#title-all").display
+
+
+async def test_home_of_a_manager_whose_team_index_is_damaged(store: Store) -> None:
+    """dana has no review of her own and one report; her team's index is damaged."""
+    (store.root / "reviews" / "2026-h2" / "teams" / "dana.json").write_text("{ not json")
+    app = app_for(store, "dana")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert "manager" in text_of(screen.query_one("#whoami"))
+        assert screen.query_one("#title-team").display
+        assert "None listed" in text_of(screen.query_one("#empty-team"))
+        assert "No reviews yet." in text_of(screen.query_one("#empty-mine"))
+    problems = check_data_dir(Store(store.root))
+    assert any("dana.json" in p and "--repair-indexes" in p and "backup" not in p
+               for p in problems), problems
+
+
+async def test_home_focuses_the_first_list_with_rows(store: Store) -> None:
+    for login, table in (("dana", "table-team"), ("harriet", "table-all"),
+                         ("alex", "table-mine")):
+        app = app_for(store, login)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert getattr(app.focused, "id", None) == table, login
+            await pilot.press("down")  # the keys reach the list at once
 
 
 async def test_home_when_nothing_can_be_listed_hides_other_peoples_headings(

@@ -58,7 +58,7 @@ async def test_home_lists_the_demo_reviews_for_root(store: Store) -> None:
             ALEX, MAYA, SAM, "2026-h2/chen", "2026-h2/lee"}
         assert not screen.query_one("#table-all", ReviewTable).display
         row = screen.query_one("#table-team", ReviewTable).get_row(ALEX)
-        assert [c.plain for c in row[:2]] == ["Alex Morgan", "Major Account …"]
+        assert [c.plain for c in row[:2]] == ["Alex Morgan", "Major Account…"]
         assert row[4].plain == "░░░░░ 0/40"
 
 

@@ -249,7 +249,9 @@ class Session:
         if me is not None and "mine" in sections:
             # Only the files that can hold these lines are read, so Home does not
             # cost more in a bigger organisation (HR's "all" and the line aside).
-            for review_id in self.store.reviews_of_person(me):
+            own = self.store.reviews_of_person(me)
+            counts["mine"] = len(own)  # more than the rows when an index could not be read
+            for review_id in own:
                 cycle_id = review_id.split("/")[0]
                 found: list[dict[str, Any]] = []
                 if self.person and self.person.manager:  # normally the reviewer
@@ -285,6 +287,10 @@ class Session:
             counts.setdefault(key, len(rows[key]))
         # The same damaged file can be met by several of the lists above.
         return Lists(rows, counts, list(dict.fromkeys(problems)))
+
+    def has_reports(self) -> bool:
+        """Whether anyone reports to this person (whether or not they have a review yet)."""
+        return bool(self.person and self.store.people_index().children.get(self.person.id))
 
     def has_long_lists(self) -> bool:
         """Whether Home has a "line" or "all" list to show (the lists that can be long)."""
@@ -442,6 +448,38 @@ class Session:
         self.store.append_history(
             review_id, [workflow.entry(self.actor, now(), action, note=note)]
         )
+
+    def record_each(self, review_ids: Iterator[str], action: str,
+                    work: Callable[[str, ReviewView, list[HistoryEntry]], str | None]) -> None:
+        """Do `work` on each review this person can see, and record `action` for each.
+
+        Each review file is read once, both for `work` (the review as `view`
+        shows it, the history as `history` does) and for the history entry,
+        whose note is what `work` returns (None: nothing is recorded).
+        Reviews this person cannot see are skipped. The entries are saved by
+        a `Store.history_batch`: one sync for many files, and a save that
+        someone made since the read is kept.
+        """
+        from . import workflow
+
+        batch = self.store.history_batch()
+        try:
+            for review_id in review_ids:
+                try:
+                    snapshot = self.store.snapshot(review_id)
+                except NotFound:
+                    continue
+                review = snapshot.review
+                sides = self.sides(review)
+                if not sides:
+                    continue
+                hidden = hidden_fields(review, sides)
+                history = [e for e in snapshot.history() if not hides(e.field, hidden)]
+                note = work(review_id, self._make_view(review, sides), history)
+                if note is not None:
+                    batch.add(snapshot, [workflow.entry(self.actor, now(), action, note=note)])
+        finally:
+            batch.commit()
 
     # --- live: changes by others, presence --------------------------------------
 

@@ -94,7 +94,12 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
                     problems.append(f"{exc.path}: {exc.problem}; it is only an index of "
                                     "people.json: 'kpireview doctor --repair-indexes' rebuilds it")
                     continue
-                problems.append(broken(exc))
+                if is_index:
+                    problems.append(f"{exc.path}: {exc.problem}; it is only a list index: "
+                                    "'kpireview doctor --repair-indexes' rebuilds it from the "
+                                    "review files")
+                else:
+                    problems.append(broken(exc))
                 if is_review or is_index:
                     broken_cycles.add(rel[1])
                 continue
