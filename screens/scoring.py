@@ -66,7 +66,7 @@ from textual import events, on
 from textual.actions import SkipAction, parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
@@ -82,7 +82,7 @@ from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, R
 from tui.scoring import fmt, kpi_done, suggestion
 
 from .conflict import ConflictModal, VisibleControls
-from .widgets import MessageLine, PresenceKeeper, clean, literal, watch_review
+from .widgets import MessageLine, PresenceKeeper, StableFooter, clean, literal, watch_review
 
 __all__ = ["FieldInput", "JumpModal", "KPITable", "NAToggle", "ScoringScreen", "StableFooter"]
 
@@ -104,6 +104,10 @@ LABELS = {
     "comment": "My comment",
     "na": "N/A",
 }
+WIDE_FIELDS = ("rating_reason", "na_reason", "comment")  # no hint: the field fills the row
+LABEL_WIDTH = 16
+SHORT_WIDTH = 16  # cells of a field that is not wide (Input.short below)
+HIDDEN_WHEN_EMPTY = ("sc-departure", "sc-others")
 SUGGESTED_OF = {"self_rating": "self rating", "manager_rating": "manager rating",
                 "agreed_rating": "agreed rating"}
 
@@ -139,28 +143,6 @@ def name_of(review: Review, person_id: str) -> str:
     return person_id.removeprefix("login:")
 
 
-class StableFooter(Footer):
-    """A Footer that is rebuilt only when the keys it shows change.
-
-    Textual's Footer recomposes on every focus move; on a form where enter
-    moves the focus that is most of the cost of a keystroke.
-    """
-
-    _signature: tuple[Any, ...] | None = None
-
-    def bindings_changed(self, screen: Screen[Any]) -> None:
-        if self.is_attached and screen is self.screen and screen.app.app_focus:
-            signature = tuple(
-                (binding.key, binding.action, binding.description, enabled, tooltip)
-                for (_, binding, enabled, tooltip) in screen.active_bindings.values()
-                if binding.show
-            )
-            if signature == self._signature and self._bindings_ready:
-                return
-            self._signature = signature
-        super().bindings_changed(screen)
-
-
 class KeysNow:
     """Mixin for the screen's focusable widgets: a key is handled the moment the
     app reads it, not later from the widget's queue.
@@ -186,7 +168,14 @@ class KeysNow:
 
 
 class FieldInput(KeysNow, Input):
-    """An editor field: keys are typed in at once (see `KeysNow`)."""
+    """An editor field: keys are typed in at once (see `KeysNow`); always compact."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # What Input(compact=True) does, less its restyling of a widget that is not
+        # mounted yet (mounting styles it again): most of what an Input costs to make.
+        self.add_class("-textual-compact", update=False)
+        self.set_reactive(Input.compact, True)
 
 
 class KPITable(KeysNow, DataTable):  # type: ignore[type-arg]
@@ -209,6 +198,8 @@ class NAToggle(KeysNow, Widget, can_focus=True):
     }
     """
     BINDINGS = [Binding("space,enter", "toggle", "Toggle N/A", show=False)]
+    LABEL = "Not applicable (N/A)"
+    WIDTH = 4 + len(LABEL)  # cells, with the box
 
     value: reactive[bool] = reactive(False)
 
@@ -223,13 +214,52 @@ class NAToggle(KeysNow, Widget, can_focus=True):
             return self.toggle
 
     def render(self) -> Text:
-        return Text(f"[{'x' if self.value else ' '}] Not applicable (N/A)")
+        return Text(f"[{'x' if self.value else ' '}] {self.LABEL}")
 
     def action_toggle(self) -> None:
         if self.disabled:
             return
         self.value = not self.value
         self.post_message(self.Changed(self, self.value))
+
+
+class FieldRow(Widget):
+    """One line of the editor: a label, the field (the row's one child), a hint.
+
+    The row draws the label and the hint itself, under and beside the field,
+    instead of holding a Static for each: the time a screen takes to open
+    grows with its widgets.  The field starts after the label; the hint
+    `hint_at` cells after that.
+    """
+
+    DEFAULT_CSS = f"""
+    FieldRow {{
+        layout: horizontal;
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }}
+    FieldRow > FieldInput, FieldRow > NAToggle {{
+        margin-left: {LABEL_WIDTH};
+    }}
+    """
+
+    def __init__(self, label: str, field: Widget, hint_at: int, hint: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(field, id=id, classes="field-row")
+        self.label = label
+        self.hint_at = LABEL_WIDTH + hint_at
+        self.hint = hint
+
+    def set_hint(self, hint: str) -> None:
+        if hint != self.hint:
+            self.hint = hint
+            self.refresh()
+
+    def render(self) -> Text:
+        if not self.hint:
+            return Text(self.label, end="")
+        return Text(self.label.ljust(self.hint_at) + clean(self.hint), end="")
 
 
 class JumpModal(ModalScreen[int | None]):
@@ -332,37 +362,20 @@ class ScoringScreen(Screen[None]):
     ScoringScreen #sc-editor:focus {
         border-top: heavy $accent;
     }
-    ScoringScreen .def {
+    ScoringScreen #sc-definition {
         height: auto;
     }
-    ScoringScreen #def-name {
-        text-style: bold;
-    }
-    ScoringScreen .field-row {
+    ScoringScreen .field-row > Input {
         height: 1;
     }
-    ScoringScreen .field-label {
-        width: 16;
-        height: 1;
-    }
-    ScoringScreen .field-row Input {
-        height: 1;
-    }
-    ScoringScreen .field-row Input.short {
+    ScoringScreen .field-row > Input.short {
         width: 16;
     }
-    ScoringScreen .field-row Input.wide {
+    ScoringScreen .field-row > Input.wide {
         width: 1fr;
     }
-    ScoringScreen .field-row Input:disabled {
+    ScoringScreen .field-row > Input:disabled {
         text-style: dim;
-    }
-    ScoringScreen .hint {
-        width: 1fr;
-        height: 1;
-        padding-left: 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     ScoringScreen .field-error {
         height: auto;
@@ -414,6 +427,8 @@ class ScoringScreen(Screen[None]):
         self._seen: dict[str, Any] = {}  # stored value last seen, per field ("expected")
         self._shown: dict[str, str] = {}  # text put into / saved from each field
         self._inputs: dict[str, Input] = {}
+        self._rows: dict[str, FieldRow] = {}  # per field and "na"
+        self._errors: dict[str, MessageLine] = {}  # made on the first error (see `_error`)
         self._na: NAToggle | None = None
         self._resolving = False  # a ConflictModal is open
         self._debounce: Timer | None = None
@@ -426,47 +441,84 @@ class ScoringScreen(Screen[None]):
         self._cells: dict[tuple[str, str], str] = {}  # the same for the table
         self._focus_moves = 0  # focus changes made by this screen (see on_screen_resume)
         self._focus_before: tuple[Widget | None, int] | None = None  # at suspend
+        self._was_suspended = False
 
     # --- layout ------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Loaded first, so the widgets are built showing the review rather than
+        # being filled in, restyled and laid out again once mounted.
+        try:
+            self.view = self.session.view(self.review_id)
+        except ERRORS:
+            pass  # on_mount tries again and shows why
+        kpi: ReviewKPI | None = None
+        if self.view is not None:
+            self._clamp()
+            kpi = self._kpi
+            self._kpi_id = kpi.id
         yield Header()
-        yield Static("", id="sc-progress", markup=False)
-        yield Static("", id="sc-statement", markup=False)
-        yield Static("", id="sc-status", markup=False)
+        yield self._static("sc-progress", self._progress_text() if kpi else "")
+        yield self._static("sc-statement", self._statement_text() if kpi else "")
+        yield self._static("sc-status", self._status_text() if kpi else "")
         table: DataTable[Text] = KPITable(id="sc-table", cursor_type="row", zebra_stripes=False)
         yield table
-        with VerticalScroll(id="sc-editor", can_focus=False):
-            yield Static("", id="def-name", classes="def", markup=False)
-            yield Static("", id="def-meta", classes="def", markup=False)
-            yield Static("", id="def-how", classes="def", markup=False)
-            yield Static("", id="def-achievement", classes="def", markup=False)
+        with VerticalScroll(id="sc-editor", can_focus=self._read_only()):
+            definition = self._definition(kpi) if kpi else Text()
+            self._texts["sc-definition"] = definition.plain
+            yield Static(definition, id="sc-definition", markup=False)
             for field in ORDER:
                 if field == "na_reason":
-                    self._na = NAToggle(id="f-na")
-                    with Horizontal(classes="field-row", id="row-na"):
-                        yield Static("N/A", classes="field-label", markup=False)
-                        yield self._na
-                        yield Static("", id="hint-na", classes="hint", markup=False)
-                    yield MessageLine(id="err-na", classes="field-error")
-                wide = field in ("rating_reason", "na_reason", "comment")
+                    na_disabled = "na" not in self.view.editable if self.view else False
+                    self._na = NAToggle(id="f-na", disabled=na_disabled)
+                    if kpi is not None:
+                        self._na.set_reactive(NAToggle.value, kpi.na)
+                        self._seen["na"] = kpi.na
+                    self._rows["na"] = FieldRow(LABELS["na"], self._na, NAToggle.WIDTH + 1,
+                                                "read-only" if na_disabled else "", id="row-na")
+                    yield self._rows["na"]
+                wide = field in WIDE_FIELDS
+                text, stored, editable = "", None, True
+                if kpi is not None:
+                    stored = None if self._hidden(field) else self._stored(field, kpi)
+                    text = self._text(field, stored)
+                    editable = self._editable(field, kpi)
                 # No select_on_focus: it would select later, on the Focus event,
                 # after characters typed right behind a Tab; `_focus` selects at once.
-                inp = FieldInput(id=f"f-{field}", compact=True, highlighter=VisibleControls(),
-                                 classes="wide" if wide else "short",
+                inp = FieldInput(id=f"f-{field}", highlighter=VisibleControls(),
+                                 classes="wide" if wide else "short", disabled=not editable,
                                  placeholder=self._placeholder(field), select_on_focus=False)
+                with inp.prevent(Input.Changed):
+                    inp.value = text
                 self._inputs[field] = inp
+                self._shown[field] = text
+                hint = ""
+                if kpi is not None:
+                    self._seen[field] = stored
+                    hint = self._hint(field, kpi)
+                    if wide:
+                        inp.placeholder, hint = hint, ""
                 if field == "rating_reason":
-                    yield Static("", id="sc-departure", markup=False)
-                with Horizontal(classes="field-row", id=f"row-{field}"):
-                    yield Static(LABELS[field], classes="field-label", markup=False)
-                    yield inp
-                    if not wide:
-                        yield Static("", id=f"hint-{field}", classes="hint", markup=False)
-                yield MessageLine(id=f"err-{field}", classes="field-error")
-            yield Static("", id="sc-others", markup=False)
+                    yield self._static("sc-departure", self._departure_text(kpi) if kpi else "")
+                self._rows[field] = FieldRow(LABELS[field], inp, SHORT_WIDTH + 1, hint,
+                                             id=f"row-{field}")
+                yield self._rows[field]
+            yield self._static("sc-others", self._others_text(kpi) if kpi else "")
         yield MessageLine(id="sc-message")
-        yield StableFooter()
+        # The Footer is mounted by on_mount, once the focus is set: the keys it
+        # shows depend on the focus (a field takes "?"), and are then right at once.
+
+    def _static(self, widget_id: str, text: str) -> Static:
+        """A Static showing `text` literally, as `_put` would show it."""
+        self._texts[widget_id] = text
+        static = Static(literal(text), id=widget_id, markup=False)
+        if widget_id in HIDDEN_WHEN_EMPTY:
+            static.display = bool(text)
+        return static
+
+    def _clamp(self) -> None:
+        self.kra_index = min(self.kra_index, len(self._review.kras) - 1)
+        self.kpi_index = min(self.kpi_index, len(self._kra.kpis) - 1)
 
     @staticmethod
     def _placeholder(field: str) -> str:
@@ -475,17 +527,17 @@ class ScoringScreen(Screen[None]):
                 "comment": "your comment on this KPI"}.get(field, "")
 
     def on_mount(self) -> None:
-        for widget in self.query(".field-error"):
-            widget.display = False
-        if not self._load():
-            return
-        review = self._review
-        self.kra_index = min(self.kra_index, len(review.kras) - 1)
-        self.kpi_index = min(self.kpi_index, len(self._kra.kpis) - 1)
+        if self.view is None:
+            # compose could not load the review: try again, show it or why not.
+            if not self._load():
+                self.mount(StableFooter())
+                return
+            self._clamp()
+            self._show_kpi(force=True)
         self._build_table()
-        self._show_kpi(force=True)
         first = self._first_field()
         self._focus(first or self.query_one("#sc-table", DataTable))
+        self.mount(StableFooter())
         self._presence = PresenceKeeper(self, self.session, self.review_id)
         self._update_presence()
         self.set_interval(2.0, self._update_presence, name="others present")
@@ -503,6 +555,7 @@ class ScoringScreen(Screen[None]):
             self._presence.leave()
 
     def on_screen_suspend(self) -> None:
+        self._was_suspended = True
         # Help or another screen on top: save what can be saved, ask nothing.
         if not self._resolving and not self._closing:
             self._focus_before = (self.focused, self._focus_moves)
@@ -513,7 +566,13 @@ class ScoringScreen(Screen[None]):
             except Exception:  # the app may be tearing down
                 pass
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._was_suspended:
+            # Just mounted: nothing to reload, and every widget was styled as it
+            # mounted, so Textual's restyling of the whole screen (it runs after
+            # this handler) would only do that work again.
+            event.refresh_styles = False
+            return
         if self.view is not None and not self._resolving:
             self._reload()
         self._restore_focus()
@@ -717,9 +776,7 @@ class ScoringScreen(Screen[None]):
 
     def _show_kpi(self, force: bool) -> None:
         """Fill the editor from the view; `force` replaces every field (new KPI)."""
-        review = self._review
-        kra, kpi = self._kra, self._kpi
-        n_kra, n_kpi = len(review.kras), len(kra.kpis)
+        kpi = self._kpi
         if force or kpi.id != self._kpi_id:
             force = True
             self._seen = {}
@@ -727,10 +784,8 @@ class ScoringScreen(Screen[None]):
             self._kpi_id = kpi.id
             for field in [*ORDER, "na"]:
                 self._error(field, "")
-        self._put("sc-progress",
-                  f"KRA {self.kra_index + 1}/{n_kra} · KPI {self.kpi_index + 1}/{n_kpi} — "
-                  f"{clean(kra.title)} (weight {num(kra.weight)}%)")
-        self._put("sc-statement", kra.statement or kra.description)
+        self._put("sc-progress", self._progress_text())
+        self._put("sc-statement", self._statement_text())
         self._show_status()
         self._show_definition(kpi)
         # The fields.
@@ -765,9 +820,9 @@ class ScoringScreen(Screen[None]):
         na.value = kpi.na
         self._seen["na"] = kpi.na
         na.disabled = "na" not in self.view.editable  # type: ignore[union-attr]
-        self._put("hint-na", "" if not na.disabled else "read-only")
-        self._show_departure(kpi)
-        self._show_others(kpi)
+        self._rows["na"].set_hint("" if not na.disabled else "read-only")
+        self._put("sc-departure", self._departure_text(kpi))
+        self._put("sc-others", self._others_text(kpi))
         # Read-only: nothing in the details takes the focus, so the details
         # themselves do (F3 or tab), and up/down/home/end scroll them.
         editor = self.query_one("#sc-editor", VerticalScroll)
@@ -800,7 +855,17 @@ class ScoringScreen(Screen[None]):
                 return object()
         return text
 
-    def _show_status(self) -> None:
+    def _progress_text(self) -> str:
+        review, kra = self._review, self._kra
+        return (f"KRA {self.kra_index + 1}/{len(review.kras)} · "
+                f"KPI {self.kpi_index + 1}/{len(kra.kpis)} — "
+                f"{clean(kra.title)} (weight {num(kra.weight)}%)")
+
+    def _statement_text(self) -> str:
+        kra = self._kra
+        return kra.statement or kra.description
+
+    def _status_text(self) -> str:
         view = self.view
         assert view is not None
         review = view.review
@@ -814,11 +879,14 @@ class ScoringScreen(Screen[None]):
             parts.append("; ".join(view.hidden))
         if self._others:
             parts.insert(0, f"Also here: {', '.join(clean(o) for o in self._others)}")
-        self._put("sc-status", " · ".join(parts))
+        return " · ".join(parts)
 
-    def _show_definition(self, kpi: ReviewKPI) -> None:
+    def _show_status(self) -> None:
+        self._put("sc-status", self._status_text())
+
+    def _definition(self, kpi: ReviewKPI) -> Text:
+        """The KPI's name (bold), unit and target, how it is measured, its achievement."""
         review = self._review
-        self._put("def-name", kpi.name)
         if kpi.kind is Kind.rating:
             meta = (f"Rated by judgement on the scale {review.scale.min}–{review.scale.max}"
                     f" · weight {num(kpi.weight)}% of this KRA")
@@ -828,29 +896,33 @@ class ScoringScreen(Screen[None]):
             target = "no target set" if kpi.target is None else f"target {num(kpi.target)}"
             meta = (f"Unit: {clean(kpi.unit or '—')} · {direction} · {target} · "
                     f"weight {num(kpi.weight)}% of this KRA")
-        self._put("def-meta", meta)
-        self._put("def-how", f"How measured: {clean(kpi.measurement)}" if kpi.measurement else "")
+        lines = [literal(kpi.name, style="bold"), literal(meta)]
+        if kpi.measurement:
+            lines.append(literal(f"How measured: {clean(kpi.measurement)}"))
         ach, sugg = suggestion(review, kpi)
         if kpi.na:
-            text = "Not applicable: this KPI is left out of the KRA score"
+            lines.append(literal("Not applicable: this KPI is left out of the KRA score"))
         elif ach.percent is None:
-            text = f"Achievement: — · no suggested rating: {ach.reason}"
-        else:
+            lines.append(literal(f"Achievement: — · no suggested rating: {ach.reason}"))
+        elif sugg is not None:
             capped = " (capped)" if ach.capped else ""
-            text = (f"Achievement: {fmt(ach.percent)} %{capped} → suggested rating {sugg}"
-                    f" ({clean(review.scale.label(sugg))})" if sugg is not None else "")
-        self._put("def-achievement", text)
+            lines.append(literal(f"Achievement: {fmt(ach.percent)} %{capped} → suggested "
+                                 f"rating {sugg} ({clean(review.scale.label(sugg))})"))
+        return Text("\n", end="").join(lines)
 
-    def _show_hint(self, field: str, kpi: ReviewKPI) -> None:
-        if field in ("rating_reason", "na_reason", "comment"):
-            inp = self._inputs[field]
-            if inp.disabled:
-                inp.placeholder = f"({self._why_read_only(field, kpi)})"
-            else:
-                inp.placeholder = self._placeholder(field)
-            return
-        hint = f"hint-{field}"
+    def _show_definition(self, kpi: ReviewKPI) -> None:
+        text = self._definition(kpi)
+        if self._texts.get("sc-definition") != text.plain:
+            self._texts["sc-definition"] = text.plain
+            self.query_one("#sc-definition", Static).update(text)
+
+    def _hint(self, field: str, kpi: ReviewKPI) -> str:
+        """What the field's row shows after it; for a wide field, its placeholder."""
         inp = self._inputs[field]
+        if field in WIDE_FIELDS:
+            if inp.disabled:
+                return f"({self._why_read_only(field, kpi)})"
+            return self._placeholder(field)
         if inp.disabled:
             extra = ""
             if field in RATING_FIELDS and not self._hidden(field):
@@ -861,31 +933,32 @@ class ScoringScreen(Screen[None]):
                     extra = f"empty: the manager's {kpi.manager_rating} counts · "
             elif field == "actual" and kpi.kind is Kind.numeric and kpi.unit:
                 extra = f"{kpi.unit} · "
-            self._put(hint, f"{extra}({self._why_read_only(field, kpi)})")
-            return
+            return f"{extra}({self._why_read_only(field, kpi)})"
         if field == "actual":
             unit = kpi.unit or ""
             rule = " (≥ 0)" if unit in NON_NEGATIVE_UNITS else ""
-            self._put(hint, f"{unit}{rule}")
-            return
+            return f"{unit}{rule}"
         scale = self._review.scale
         text = inp.value.strip()
         if not text:
             if (field == "agreed_rating" and kpi.manager_rating is not None
                     and not self._hidden("manager_rating")):
-                self._put(hint, f"empty: the manager's {kpi.manager_rating} counts")
-            else:
-                self._put(hint, f"scale {scale.min}–{scale.max}")
-            return
+                return f"empty: the manager's {kpi.manager_rating} counts"
+            return f"scale {scale.min}–{scale.max}"
         try:
             value = int(text)
         except ValueError:
-            self._put(hint, f"a whole number {scale.min}–{scale.max}")
-            return
+            return f"a whole number {scale.min}–{scale.max}"
         if scale.contains(value):
-            self._put(hint, scale.label(value))
+            return scale.label(value)
+        return f"off the scale {scale.min}–{scale.max}"
+
+    def _show_hint(self, field: str, kpi: ReviewKPI) -> None:
+        hint = self._hint(field, kpi)
+        if field in WIDE_FIELDS:
+            self._inputs[field].placeholder = hint
         else:
-            self._put(hint, f"off the scale {scale.min}–{scale.max}")
+            self._rows[field].set_hint(hint)
 
     def _reason_needed(self, kpi: ReviewKPI) -> tuple[int, int] | None:
         """(rating, suggested) when the final rating departs from the suggestion."""
@@ -897,24 +970,21 @@ class ScoringScreen(Screen[None]):
             return None
         return rating, sugg
 
-    def _show_departure(self, kpi: ReviewKPI) -> None:
+    def _departure_text(self, kpi: ReviewKPI) -> str:
         needed = self._reason_needed(kpi)
         if needed is None:
-            self._put("sc-departure", "")
-            return
+            return ""
         rating, sugg = needed
         if kpi.rating_reason.strip():
-            self._put("sc-departure", f"Reason given: rating {rating} departs from suggested {sugg}")
-        else:
-            self._put("sc-departure",
-                      f"⚠ Reason required: rating {rating} departs from suggested {sugg}")
+            return f"Reason given: rating {rating} departs from suggested {sugg}"
+        return f"⚠ Reason required: rating {rating} departs from suggested {sugg}"
 
-    def _show_others(self, kpi: ReviewKPI) -> None:
+    def _others_text(self, kpi: ReviewKPI) -> str:
         review = self._review
         me = self.session.actor
         lines = [f"{name_of(review, c.author)}: {clean(c.text)}"
                  for c in kpi.comments if c.author != me]
-        self._put("sc-others", "Comments by others:\n" + "\n".join(lines) if lines else "")
+        return "Comments by others:\n" + "\n".join(lines) if lines else ""
 
     def _put(self, widget_id: str, text: str) -> None:
         """Show `text` literally in a Static (hidden when empty); skip it when unchanged."""
@@ -923,11 +993,21 @@ class ScoringScreen(Screen[None]):
         self._texts[widget_id] = text
         widget = self.query_one(f"#{widget_id}", Static)
         widget.update(literal(text))
-        if widget_id in ("def-how", "sc-departure", "sc-others"):
+        if widget_id in HIDDEN_WHEN_EMPTY:
             widget.display = bool(text)
 
     def _error(self, field: str, message: str) -> None:
-        widget = self.query_one(f"#err-{field}", MessageLine)
+        """Show `message` under the field ('' hides it).
+
+        The line is made the first time the field has an error: most never do.
+        """
+        widget = self._errors.get(field)
+        if widget is None:
+            if not message:
+                return
+            widget = self._errors[field] = MessageLine(id=f"err-{field}", classes="field-error")
+            row = self._rows[field]
+            row.parent.mount(widget, after=row)  # type: ignore[union-attr]
         if not message and not widget.display:
             return
         if message:
@@ -938,6 +1018,9 @@ class ScoringScreen(Screen[None]):
         else:
             widget.clear()
             widget.display = False
+
+    def _error_shown(self) -> bool:
+        return any(self._errors[f].display for f in ORDER if f in self._errors)
 
     def _message(self) -> MessageLine:
         return self.query_one("#sc-message", MessageLine)
@@ -1452,7 +1535,7 @@ class ScoringScreen(Screen[None]):
         self._after_typing(go)
 
     def _blocked(self) -> None:
-        if any(self.query_one(f"#err-{f}", MessageLine).display for f in ORDER):
+        if self._error_shown():
             self._message().error("a field could not be saved — fix or clear it (ctrl+u) first")
 
     def action_next_kpi(self) -> None:
@@ -1523,7 +1606,7 @@ class ScoringScreen(Screen[None]):
                 self._shown[field] = self._inputs[field].value
             self.app.pop_screen()
             return
-        if any(self.query_one(f"#err-{f}", MessageLine).display for f in ORDER):
+        if self._error_shown():
             self._leave_armed = True
             self._message().error("a field could not be saved — fix it, or press escape "
                                   "again to leave without it")

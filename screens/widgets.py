@@ -1,7 +1,8 @@
 """Small shared widgets and helpers for every screen.
 
 Stable names (other screens import them): `literal`, `clean`, `Literal`,
-`MessageLine`, `text_bar`, `score_bar`, `ConfirmModal`, `PromptModal`.
+`MessageLine`, `text_bar`, `score_bar`, `ConfirmModal`, `PromptModal`,
+`StableFooter`.
 
 Everything a person typed (names, comments, actions, reasons) is data, never
 markup: show it with `literal(text)` (a `rich.text.Text`) or the `Literal`
@@ -27,10 +28,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets._footer import FooterKey  # not exported by textual.widgets (8.2)
 
 __all__ = [
-    "ConfirmModal", "Hanging", "HangingText", "Literal", "MessageLine", "PromptModal", "clean",
-    "hanging_lines", "literal", "score_bar", "text_bar", "watch_review",
+    "ConfirmModal", "Hanging", "HangingText", "Literal", "MessageLine", "PromptModal",
+    "StableFooter", "clean", "hanging_lines", "literal", "score_bar", "text_bar", "watch_review",
 ]
 
 # C0 controls (except newline and tab) and DEL -> Unicode "control pictures".
@@ -428,18 +430,26 @@ class StableFooter(Footer):
     """A Footer that is rebuilt only when the keys it shows change.
 
     Textual's Footer recomposes on every focus move; on a form where enter
-    moves the focus that is most of the cost of a keystroke.
+    moves the focus that is most of the cost of a keystroke.  It also shows
+    its keys from the start instead of after the screen's first refresh.
     """
 
     _signature: tuple[Any, ...] | None = None
 
     @staticmethod
     def _signature_of(screen: Screen[Any]) -> tuple[Any, ...]:
-        return tuple(
-            (binding.key, binding.action, binding.description, enabled, tooltip)
-            for (_, binding, enabled, tooltip) in screen.active_bindings.values()
-            if binding.show
-        )
+        """What the Footer shows: each action in order, as its first key shows it.
+
+        (Not the keys themselves: their order changes with the focus, e.g. a
+        scrolling container binds pageup too, and so does which of two keys of
+        one action comes first, without changing what the Footer shows.)
+        """
+        shown: dict[str, tuple[Any, ...]] = {}
+        for (_, binding, enabled, tooltip) in screen.active_bindings.values():
+            if binding.show and binding.action not in shown:
+                shown[binding.action] = (screen.app.get_key_display(binding),
+                                         binding.description, binding.group, enabled, tooltip)
+        return tuple(shown.items())
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready and self.is_attached:
@@ -447,7 +457,12 @@ class StableFooter(Footer):
             # then recomposes, which lays the whole screen out a second time.
             self._signature = self._signature_of(self.screen)
             self.set_reactive(Footer._bindings_ready, True)
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # Footer binds these keys' `compact` to its own: set it now, or the
+                # key's default (True) and then ours each restyle it when it mounts.
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if self.is_attached and screen is self.screen and screen.app.app_focus:

@@ -80,8 +80,10 @@ def field(screen: ScoringScreen, name: str) -> Input:
 
 
 def error_of(screen: ScoringScreen, name: str) -> str:
-    widget = screen.query_one(f"#err-{name}", MessageLine)
-    if not widget.display:
+    """The error shown under the field ('' if none; the line exists once it had one)."""
+    lines = screen.query(f"#err-{name}").results(MessageLine)
+    widget = next(lines, None)
+    if widget is None or not widget.display:
         return ""
     return str(widget.render())
 
