@@ -39,7 +39,6 @@ wrong) and `ExportError`; nothing is written when either is raised.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -75,11 +74,12 @@ from .store import (
     atomic_write_text,
     fsync_dir,
     now,
+    sync_files,
 )
 from .workflow import content_digest, entry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .access import Session
+    from .access import ReviewView, Session
 
 SCHEMA_ID = "kpireview.review"
 FORMAT_VERSION = 1
@@ -127,6 +127,10 @@ def _shown(value: Decimal | None) -> int | float | str | None:
 
 def _put(table: dict[str, Any], key: str, value: Any) -> None:
     """Set `key` unless the value is absent (None, '' or an empty list)."""
+    if type(value) is str:  # the most common case, first
+        if value:
+            table[key] = value
+        return
     if value is None or value == "" or value == []:
         return
     if isinstance(value, Decimal):
@@ -195,14 +199,13 @@ def review_document(
     doc["scores"] = scores
 
     kras = []
-    for kra in review.kras:
+    for kra, ks, own_ks in zip(review.kras, agreed.kras, own.kras):
         k: dict[str, Any] = {"id": kra.id, "title": kra.title}
         _put(k, "statement", kra.statement)
         _put(k, "description", kra.description)
         k["weight"] = toml_number(kra.weight)
-        ks = kra_score(kra, "agreed")
         _put(k, "score", _shown(ks.score))
-        _put(k, "self_score", _shown(kra_score(kra, "self").score))
+        _put(k, "self_score", _shown(own_ks.score))
         if ks.reweighted:
             k["reweighted"] = True
         k["kpis"] = [_kpi_table(review, kpi) for kpi in kra.kpis]
@@ -316,7 +319,7 @@ def _scalars(table: dict[str, Any]) -> str:
 def _array_table(name: str, item: dict[str, Any]) -> str:
     text = f"\n[[{name}]]\n{_scalars(item)}"
     for key, value in item.items():
-        if _is_tables(value):
+        if isinstance(value, list) and _is_tables(value):
             text += "".join(_array_table(f"{name}.{key}", sub) for sub in value)
     return text
 
@@ -352,8 +355,12 @@ def export_text(session: Session, review_id: str) -> str:
 
 def _export_text(session: Session, review_id: str,
                  find_person: Callable[[str], Person | None], cycle: Cycle | None) -> str:
-    view = session.view(review_id)
-    history = session.history(review_id)
+    return _text(session, review_id, session.view(review_id), session.history(review_id),
+                 find_person, cycle)
+
+
+def _text(session: Session, review_id: str, view: ReviewView, history: list[HistoryEntry],
+          find_person: Callable[[str], Person | None], cycle: Cycle | None) -> str:
     review = view.review
     if not review.person_login:
         person = find_person(review.person_id)
@@ -431,7 +438,9 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
     All target names are checked before anything is written: without `force`
     an existing file stops the export and nothing is written. Each file is
     written atomically (a temporary file renamed into place); they are flushed
-    to disk together at the end rather than one by one.
+    to disk together at the end rather than one by one. Each review file is
+    read once, for its export and for the history entry that records it
+    (`Session.record_each`, which saves those entries in batches).
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
@@ -460,17 +469,16 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
     # One look at the people for all reviews (the store reads people.json
     # again on every lookup, which adds up over thousands of reviews).
     people = session.store.people_index().by_id
+    paths = dict(targets)
     written: list[Path] = []
 
-    def one(review_id: str, path: Path) -> None:
-        try:
-            text = _export_text(session, review_id, people.get, cycle)
-        except NotFound:
-            return  # a review this person cannot see
+    def one(review_id: str, view: ReviewView, history: list[HistoryEntry]) -> str:
+        path = paths[review_id]
+        text = _text(session, review_id, view, history, people.get, cycle)
         _refuse_existing(path, force=True)
         atomic_write_text(path, text, sync=False)
-        session.record(review_id, "export", note=str(path))
         written.append(path)
+        return str(path)
 
     items: Any = targets
     if progress is not None:
@@ -478,11 +486,9 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
     try:
         if hasattr(items, "__enter__"):
             with items as bar:
-                for review_id, path in bar:
-                    one(review_id, path)
+                session.record_each((review_id for review_id, _ in bar), "export", one)
         else:
-            for review_id, path in items:
-                one(review_id, path)
+            session.record_each((review_id for review_id, _ in items), "export", one)
     finally:
         _sync(written)
     if not written:
@@ -499,17 +505,8 @@ def _can_see(session: Session, review_id: str) -> bool:
 
 
 def _sync(paths: list[Path]) -> None:
-    """Flush written files to disk: one sync for all (an fsync each costs ~2 ms)."""
-    from . import store
-
-    if not paths or not store.FSYNC:
-        return
-    if hasattr(os, "sync"):
-        os.sync()
-    else:  # pragma: no cover - Windows
-        for path in paths:
-            with open(path, "rb+") as fh:
-                os.fsync(fh.fileno())
+    """Flush written files and their folders to disk: one sync for all."""
+    sync_files(paths)
     for folder in {p.parent for p in paths}:
         fsync_dir(folder)
 
