@@ -204,9 +204,10 @@ class HomeScreen(Screen[None]):
         self.summaries = {**self.summaries, **rows}
         self.counts = {**self.counts, **counts}
         self.problems = list(dict.fromkeys(self.problems + problems))
-        self._show()
+        self._show(("line", "all"))
 
-    def _show(self) -> None:
+    def _show(self, keys: tuple[str, ...] = tuple(key for key, _ in SECTIONS)) -> None:
+        """Show the lists `keys` as read (and the lines above and below them)."""
         problems = self.problems
         warning = self.query_one("#home-warning", Literal)
         warning.display = bool(problems)
@@ -233,6 +234,10 @@ class HomeScreen(Screen[None]):
         focused_table = None
         for key, _title in SECTIONS:
             rows = self.summaries.get(key, [])
+            if key not in keys:
+                if rows and focused_table is None and self.limits[key]:
+                    focused_table = self.query_one(f"#table-{key}", ReviewTable)
+                continue
             count = self.counts.get(key, len(rows))
             loading = self._loading and key in ("line", "all")
             table = self.query_one(f"#table-{key}", ReviewTable)
