@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from orgs import CYCLE, build_org, data_files_differ, no_fsync  # noqa: E402
 
+import tui.cli  # noqa: E402,F401  (the kpireview command's process settings: its gc thresholds)
 from tui.access import open_session  # noqa: E402
 from tui.models import Kind  # noqa: E402
 from tui.store import Store  # noqa: E402
