@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,7 +13,7 @@ from .access import AccessError, Session, open_session, os_login
 from .errors import WorkflowError
 from .kinds import CycleState
 from .people import PeopleError, check_people, read_people_csv
-from .store import DataFileError, NotFound, Store, StoreError
+from .store import NotFound, Store, StoreError
 
 # kpireview starts by building many objects that live as long as it runs (the
 # modules, Textual's styles and widgets, the people index), and CPython's

@@ -1044,8 +1044,6 @@ class Store:
         raise NotFound(f"no cycle with id {cycle_id!r}")
 
     def save_cycle(self, cycle: Cycle, must_be_new: bool = False) -> None:
-        from pydantic import ValidationError
-
         from .models import Cycle
 
         cycle = Cycle.model_validate(cycle.model_dump())

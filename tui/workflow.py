@@ -34,7 +34,7 @@ from .models import (
     check_weight,
     weight_problems,
 )
-from .errors import Conflict, WorkflowError, show  # noqa: F401  (re-exported)
+from .errors import Conflict, WorkflowError  # noqa: F401  (re-exported)
 from .scoring import missing_for_signoff
 
 NEXT_STATE = {
