@@ -144,6 +144,7 @@ def test_a_damaged_review_file_in_the_middle_is_named_and_left_as_it_was(
                                        "--cycle", CYCLE, "-o", str(tmp_path / "cli")])
     assert result.exit_code == 1
     assert str(damaged) in result.stderr and "doctor" in result.stderr
+    assert "The export stopped there: 2 review(s) were exported" in result.stderr
     assert damaged.read_bytes() == before["lee"]
 
 

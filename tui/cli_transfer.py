@@ -38,7 +38,7 @@ def register(main: click.Group) -> None:
           kpireview export --cycle 2026-h2 -o exports/2026-h2/       every review you can see
         """
         from .export import export_cycle, export_review, export_text, file_name
-        from .store import review_id_for
+        from .store import StoreError, review_id_for
 
         session = run(c.session)
         if person_id is None:
@@ -50,7 +50,17 @@ def register(main: click.Group) -> None:
             def progress(items, label):  # type: ignore[no-untyped-def]
                 return click.progressbar(items, label=label, file=sys.stderr)
 
-            paths = run(lambda: export_cycle(session, cycle_id, directory, force, progress))
+            try:
+                paths = export_cycle(session, cycle_id, directory, force, progress)
+            except StoreError as exc:
+                done = getattr(exc, "exported", [])
+                fail(f"{exc}\nThe export stopped there: "
+                     + (f"{len(done)} review(s) were exported to {directory} before it"
+                        if done else "no review was exported")
+                     + ". Repair or restore that file ('kpireview doctor' lists every damaged "
+                       "one), then export again with --force.")
+            except EXPECTED as exc:
+                fail(str(exc))
             click.echo(f"Exported {len(paths)} review(s) of {cycle_id} to {directory}.", err=True)
             return
         review_id = run(lambda: review_id_for(cycle_id, person_id))

@@ -489,6 +489,9 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
                 session.record_each((review_id for review_id, _ in bar), "export", one)
         else:
             session.record_each((review_id for review_id, _ in items), "export", one)
+    except StoreError as exc:
+        exc.exported = list(written)  # type: ignore[attr-defined]  (what was done before it)
+        raise
     finally:
         _sync(written)
     if not written:
