@@ -564,7 +564,8 @@ def test_a_session_reads_the_people_index_not_people_json(
     assert parsed.count("people.json") == 1
 
 
-@pytest.mark.parametrize("damage", ["stale", "garbage", "rows"])
+@pytest.mark.parametrize("damage", ["stale", "garbage", "old-rows", "short-column",
+                                    "column-text", "name-number", "active-text", "bad-id"])
 def test_a_stale_or_damaged_people_index_is_passed_over_and_reported(
         store: Store, damage: str) -> None:
     data = json.loads(store.people_path.read_bytes())
@@ -575,9 +576,23 @@ def test_a_stale_or_damaged_people_index_is_passed_over_and_reported(
         store.people_path.write_text(json.dumps(data))
     elif damage == "garbage":
         index_path.write_bytes(b"{not json")
-    else:  # the right digest, rows that cannot be linked
+    else:  # the right digest, columns that cannot be linked
         index = json.loads(index_path.read_bytes())
-        index["index"]["1"]["rows"][1] = [1, 2, 3]
+        doc = index["index"]["1"]
+        columns = doc["columns"]
+        if damage == "old-rows":  # the layout of an earlier version: rows, not columns
+            doc["rows"] = [list(r) for r in zip(*(columns[c] for c in columns))]
+            del doc["columns"]
+        elif damage == "short-column":
+            columns["login"].pop()
+        elif damage == "column-text":
+            columns["manager"] = "abcde"
+        elif damage == "name-number":
+            columns["name"][1] = 7
+        elif damage == "active-text":
+            columns["active"][1] = "yes"
+        else:
+            columns["id"][1] = "not an id!"
         index_path.write_text(json.dumps(index))
     fresh = Store(store.root)
     assert fresh.people_index().member(other["id"]).name == other["name"]

@@ -332,7 +332,7 @@ class Person(Model):
     email: str = Field(default="", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     manager: str | None = None
     role: str
-    active: StrictBool = True  # strict, as people-index.json's rows are checked
+    active: StrictBool = True  # strict, as people-index.json's columns are checked
 
 
 class Cycle(Model):

@@ -477,15 +477,12 @@ class Member:
 Row = tuple[str, str, "str | None", bool]
 
 
-def link_row(doc: Any) -> Row | None:
-    """A person document's (or people-index.json row's) linking fields; None if malformed."""
-    if isinstance(doc, dict):
-        pid, login, name = doc.get("id"), doc.get("login"), doc.get("name")
-        manager, active = doc.get("manager"), doc.get("active", True)
-    elif isinstance(doc, list) and len(doc) == 5:
-        pid, login, name, manager, active = doc
-    else:
+def link_row(doc: Any) -> tuple[str, str, str, str | None, bool] | None:
+    """A person document's (id, login, name, manager, active); None if malformed."""
+    if not isinstance(doc, dict):
         return None
+    pid, login, name = doc.get("id"), doc.get("login"), doc.get("name")
+    manager, active = doc.get("manager"), doc.get("active", True)
     if not (isinstance(pid, str) and ID_RE.fullmatch(pid) and isinstance(login, str)
             and isinstance(name, str) and (manager is None or isinstance(manager, str))
             and isinstance(active, bool)):
@@ -493,18 +490,27 @@ def link_row(doc: Any) -> Row | None:
     return pid, login, name, manager, active  # type: ignore[return-value]
 
 
-def _rows_link(rows: list[Any]) -> bool:
-    """`link_row`'s checks over all of people-index.json's rows at once (column by column,
-    in C loops: a quarter of the time, which counts at every start)."""
-    if not all(type(r) is list and len(r) == 5 for r in rows):
-        return False
-    if not rows:
-        return True
-    ids, logins, names, managers, actives = zip(*rows)
-    return ({type(v) for v in ids + logins + names} == {str}
-            and {type(m) for m in managers} <= {str, type(None)}
-            and {type(a) for a in actives} == {bool}
-            and all(map(ID_RE.fullmatch, ids)))
+COLUMNS = ("id", "login", "name", "manager", "active")
+
+
+def _columns_link(columns: Any) -> tuple[list[Any], ...] | None:
+    """people-index.json's columns (id, login, name, manager, active), if they can be
+    linked: lists of one length with the right types and valid ids. Checked with C
+    loops (map, set) over whole columns: this runs at every start."""
+    if not isinstance(columns, dict):
+        return None
+    cols = tuple(columns.get(name) for name in COLUMNS)
+    if not all(type(c) is list for c in cols) or len({len(c) for c in cols}) != 1:
+        return None
+    ids, logins, names, managers, actives = cols
+    if not ids:
+        return cols
+    if (set(map(type, ids + logins + names)) == {str}
+            and set(map(type, managers)) <= {str, type(None)}
+            and set(map(type, actives)) == {bool}
+            and all(map(ID_RE.fullmatch, ids))):
+        return cols
+    return None
 
 
 class LazyPeople(Mapping[str, "Person"]):
@@ -593,7 +599,8 @@ class PeopleIndex:
         if load is None:
             kept = {d["id"]: d for d in docs}
             load = lambda: kept  # noqa: E731
-        index = cls.of_rows(rows, path, load)
+        columns = tuple(map(list, zip(*rows))) if rows else ([], [], [], [], [])
+        index = cls.of_columns(*columns, path=path, load=load)
         if index is None:
             seen: set[str] = set()
             twice = sorted({r[0] for r in rows if r[0] in seen or seen.add(r[0])})
@@ -602,12 +609,10 @@ class PeopleIndex:
         return index
 
     @classmethod
-    def of_rows(cls, rows: list[Any], path: Path | None,
-                load: Callable[[], dict[str, dict[str, Any]]]) -> PeopleIndex | None:
-        """The index of checked (id, login, name, manager, active) rows; None on a repeated id."""
-        if not rows:
-            return cls(by_id=LazyPeople(path, {}, load))
-        ids, logins, names, managers, actives = zip(*rows)
+    def of_columns(cls, ids: list[str], logins: list[str], names: list[str],
+                   managers: list[str | None], actives: list[bool], *, path: Path | None,
+                   load: Callable[[], dict[str, dict[str, Any]]]) -> PeopleIndex | None:
+        """The index of checked columns, one entry per person; None on a repeated id."""
         by_id = dict(zip(ids, zip(logins, names, managers, actives)))
         if len(by_id) != len(ids):
             return None
@@ -918,20 +923,20 @@ class Store:
         doc = (data or {}).get("index", {}).get("1")
         if not isinstance(doc, dict) or doc.get("source_sha256") != hashlib.sha256(raw).hexdigest():
             return None
-        rows = doc.get("rows")
-        if not (isinstance(rows, list) and _rows_link(rows)):
+        columns = _columns_link(doc.get("columns"))
+        if columns is None:
             return None
-        return PeopleIndex.of_rows(rows, self.people_path, load)
+        return PeopleIndex.of_columns(*columns, path=self.people_path, load=load)
 
     def people_index_bytes(self, raw: bytes) -> bytes:
         """people-index.json for people.json's bytes `raw` (which must parse)."""
         docs = parse_db_bytes(self.people_path, raw).get("people", {}).values()
-        rows = [[d.get("id"), d.get("login"), d.get("name"), d.get("manager"),
-                 d.get("active", True)] for d in docs]
+        defaults = {"active": True}
+        columns = {name: [d.get(name, defaults.get(name)) for d in docs] for name in COLUMNS}
         return dump_json({"index": {"1": {
             "schema_version": SCHEMA_VERSION,
             "source_sha256": hashlib.sha256(raw).hexdigest(),
-            "rows": rows,
+            "columns": columns,
         }}})
 
     def write_people_index(self) -> bool:
