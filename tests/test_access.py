@@ -581,3 +581,15 @@ def test_every_change_is_in_the_history_with_old_and_new(store: Store) -> None:
     as_(store, "mgr").set_kpi(review_id, "revenue", "actual", "950")
     (entry,) = store.history(review_id)[len(before):]
     assert (entry.who, entry.field, entry.old, entry.new) == ("mgr", "revenue.actual", "1000", "950")
+
+
+def test_long_lists_are_announced_exactly_when_someone_is_below_the_direct_reports(
+    store: Store,
+) -> None:
+    """Home's quick check agrees with the full walk down the chart, for everyone."""
+    for person in store.people():
+        if not person.active:
+            continue
+        session = as_(store, person.login)
+        expected = session.is_hr or bool(session._reports_below(person.id))
+        assert session.has_long_lists() == expected, person.login

@@ -294,7 +294,14 @@ class Session:
 
     def has_long_lists(self) -> bool:
         """Whether Home has a "line" or "all" list to show (the lists that can be long)."""
-        return self.is_hr or bool(self.person and self._reports_below(self.person.id))
+        if self.is_hr:
+            return True
+        if self.person is None:
+            return False
+        # Whether a direct report has reports of their own: O(team), not O(everyone below).
+        me = self.person.id
+        children = self.store.people_index().children
+        return any(c != me for r in children.get(me, ()) for c in children.get(r, ()))
 
     def _reports_below(self, person_id: str) -> set[str]:
         """Everyone below the direct reports (their reports, and so on)."""
