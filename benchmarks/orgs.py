@@ -106,7 +106,9 @@ class Variant:
         return text, summary
 
 
-def make_variants(store: Store, rng: random.Random, per_role: int) -> dict[str, list[Variant]]:
+def make_variants(store: Store, seed: int, per_role: int) -> dict[str, list[Variant]]:
+    """`per_role` filled reviews of each role. Variant n of a role is filled the same
+    whatever `per_role` is, so organisations of any size share their first variants."""
     templates = store.templates()
     person_of = {role: Person(id=P_ID, name=P_NAME, login=P_LOGIN, manager=R_ID, role=role)
                  for role in ROLES}
@@ -120,7 +122,7 @@ def make_variants(store: Store, rng: random.Random, per_role: int) -> dict[str, 
         for _ in range(per_role):
             review, entries = workflow.start_review(templates[role], person_of[role], reviewer,
                                                     CYCLE, R_ID, AT)
-            fill(review, entries, rng)
+            fill(review, entries, random.Random(f"{seed}/{role}/{len(out[role])}"))
             out[role].append(Variant(review, entries))
     return out
 
@@ -130,7 +132,6 @@ def build_org(root: Path, size: int, manager_login: str = "boss", team: int = 12
     """`size` people (see `org_chart`); everyone but the top has a review in one open
     cycle, most of them part-filled. With `via_store`, every review is written by
     `Store.create_review` (slow; the same files, for checking this builder)."""
-    rng = random.Random(seed)
     store = Store(root)
     people = org_chart(size, manager_login, team, boss_reports)
     by_id = {p.id: p for p in people}
@@ -138,13 +139,16 @@ def build_org(root: Path, size: int, manager_login: str = "boss", team: int = 12
         store.write_config(Config(organisation=f"Synthetic {size}", hr_admins=["hr"]))
         store.save_people(people)
         store.save_cycle(CYCLE)
-        variants = make_variants(store, rng, min(VARIANTS, max(1, size // len(ROLES))))
+        variants = make_variants(store, seed, min(VARIANTS, max(1, size // len(ROLES))))
         teams: dict[str, list[str]] = {}
         cycle_dir = root / "reviews" / CYCLE.id
         make_dirs(cycle_dir / "teams")
-        for p in people[1:]:
+        for n, p in enumerate(people[1:]):
             reviewer = by_id[p.manager or ""]
-            text, summary = rng.choice(variants[p.role]).for_person(p, reviewer)
+            # In turns within each role: the first person of each role has its first
+            # variant in every organisation, so the same review can be timed at any size.
+            of_role = variants[p.role]
+            text, summary = of_role[n // len(ROLES) % len(of_role)].for_person(p, reviewer)
             if via_store:
                 data = json.loads(text)
                 review = Review.model_validate(data["review"]["1"])

@@ -9,6 +9,7 @@ compares the two and exits non-zero otherwise).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +18,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FIGURES = [
     "save one KPI edit, 10 vs 10 people",
-    "naive design (one TinyDB file, 9 reviews) vs ours",
-    "start to first screen, top manager",
-    "start to first screen, manager of 12",
-    "open a review and render guided scoring",
+    "naive design (one TinyDB file), save, 10 vs 10 people",
+    "naive design vs ours, save, 10 people",
+    "start to first screen, top manager, 10 people vs bare",
+    "start to first screen, manager of 12, 10 people vs bare",
+    "start to first screen, manager of 12, 10 vs 10 people",
+    "open a review and render guided scoring, 10 vs 10 people",
     "manager's Home, 50 direct reports vs 3",
-    "export one review",
-    "export a whole cycle (9 reviews), per review",
-    "peak memory, top manager",
-    "peak memory, manager of 12",
-    "kpireview doctor on 9 reviews",
+    "export one review, 10 vs 10 people",
+    "export a whole cycle, per review, 9 vs 9 reviews",
+    "peak memory, top manager, 10 people vs bare",
+    "peak memory, manager of 12, 10 people vs bare",
+    "kpireview doctor, per review, 9 vs 9 reviews",
 ]
 
 
@@ -42,3 +45,4 @@ def test_benchmark_smoke_run_prints_every_figure(tmp_path: Path) -> None:
         matching = [line for line in lines if line.startswith(figure)]
         assert len(matching) == 1, f"no line for {figure!r} in:\n{out.stdout}\n{out.stderr}"
         assert matching[0].rstrip().endswith(("ok", "MISSED", "—")), matching[0]
+        assert re.search(r"ratio +\d+\.\d\d ", matching[0]), f"no ratio: {matching[0]}"
