@@ -504,6 +504,66 @@ def test_people_index_sees_a_save_by_another_store_at_once(store: Store) -> None
     assert store.person("emp").name == "Emil"
 
 
+def _age(path: Path, seconds: float) -> None:
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - int(seconds * 1e9)))
+
+
+def test_an_unchanged_people_file_is_not_read_again(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each look-up stats people.json; it reads the file only when that changed."""
+    _age(store.people_path, 60)
+    fresh = Store(store.root)
+    reads: list[int] = []
+    real = Store._read_people
+
+    def counted(self: Store):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Store, "_read_people", counted)
+    first = fresh.people_index()
+    assert fresh.people_index() is first and fresh.person("emp").name == "Emil"
+    assert len(reads) == 2  # the index, and the documents for the first Person asked for
+    _age(store.people_index_path, 0)  # (the index file is not what is watched)
+    fresh.people_index()
+    assert len(reads) == 2
+
+
+def test_a_same_size_edit_in_place_with_the_same_time_stamps_is_seen(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file changed just before it was read may change again within one clock tick
+    of its time stamps (same size, same times): that is caught by its digest."""
+    import tui.store as store_module
+
+    fresh = Store(store.root)
+    assert fresh.person("emp").name == "Emil"
+    before = os.stat(store.people_path)
+    text = store.people_path.read_text()
+    assert text.count('"Emil"') == 1
+    store.people_path.write_text(text.replace('"Emil"', '"Emma"'))  # in place, same size
+    real_stat = os.stat
+
+    def same_stamps(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return before if Path(path) == store.people_path else real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.os, "stat", same_stamps)
+    assert fresh.people_index().member("emp").name == "Emma"
+    assert fresh.person("emp").name == "Emma"
+
+
+def test_people_looked_up_later_come_from_the_file_as_it_is_then(store: Store) -> None:
+    """The documents are not kept in memory with the index: the first Person asked for
+    is read from people.json as it is at that moment."""
+    fresh = Store(store.root)
+    index = fresh.people_index()  # from people-index.json: no documents read yet
+    Store(store.root).save_people(
+        [Person(id="emp", name="Emil", login="emp", manager="mgr", role="tiny-role",
+                email="emil@example.com")])
+    assert index.by_id["emp"].email == "emil@example.com"
+    assert fresh.person("emp").email == "emil@example.com"
+
+
 def test_ids_with_a_trailing_newline_are_not_ids(store: Store) -> None:
     """`$` in a regex also matches before a final newline: ids must match whole."""
     from pydantic import ValidationError

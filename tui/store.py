@@ -664,6 +664,31 @@ class PeopleIndex:
         return found
 
 
+# A file's time stamps move in clock ticks (a few ms, a second on some file
+# systems): a file read within this long of its last change may change again
+# with the same stamp and size, so it is not trusted on its stat alone.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class PeopleCache:
+    """people.json's index, and what says whether the file is still the one it was
+    built from: its stat (file, size, change times) and its bytes' SHA-256."""
+
+    stat: os.stat_result | None
+    digest: bytes
+    read_at_ns: int
+    index: PeopleIndex
+
+    def fresh(self, st: os.stat_result) -> bool:
+        """Whether a file of stat `st` is, without reading it, the one cached."""
+        old = self.stat
+        return (old is not None
+                and (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                == (old.st_ino, old.st_dev, old.st_size, old.st_mtime_ns, old.st_ctime_ns)
+                and self.read_at_ns - st.st_mtime_ns > RACY_NS)
+
+
 # --- the store -------------------------------------------------------------
 
 
@@ -676,8 +701,7 @@ class Store:
         self.root = Path(root)
         self._config: Config | None = None
         self._basics: Basics | None = None
-        # (bytes of people.json, its tables, the index)
-        self._people_cache: tuple[bytes, PeopleIndex] | None = None  # (people.json's bytes, ...)
+        self._people_cache: PeopleCache | None = None
         self._templates_cache: tuple[tuple[tuple[str, bytes], ...], dict[str, RoleTemplate]] | None = None
         self._cache_guard = threading.Lock()
 
@@ -869,49 +893,80 @@ class Store:
         return self.root / "people-index.json"
 
     def people_index(self) -> PeopleIndex:
-        """people.json's index (see `PeopleIndex`), cached until its bytes change.
+        """people.json's index (see `PeopleIndex`), cached until the file changes.
 
-        The file is read on every call (cheap) and compared with the bytes
-        the cache was built from, so a save by another process is seen at
-        once. A new index is read from people-index.json when that was made
-        from these very bytes (a quarter of the time of parsing people.json),
-        else from people.json itself.
+        The file is stat'ed on every call (no read) and the cache kept while
+        it is the same file, size and change time; so a save by another
+        process (always a new file, renamed into place) is seen at once. A
+        file changed within `RACY_NS` of being read could change again without
+        a new time stamp: it is read again and compared by its SHA-256. A new
+        index comes from people-index.json when that was made from these very
+        bytes (a quarter of the time of parsing people.json), else from
+        people.json itself.
         """
         path = self.people_path
         try:
-            raw = path.read_bytes()
+            st = os.stat(path)
         except FileNotFoundError:
             return PeopleIndex()
         except OSError as exc:
             raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
-        return self._people_state(raw)
-
-    def _people_state(self, raw: bytes, data: dict[str, Any] | None = None) -> PeopleIndex:
-        """The index of people.json's bytes `raw` (`data`: those bytes parsed)."""
-        path = self.people_path
         with self._cache_guard:
             cached = self._people_cache
-        if cached is not None and cached[0] == raw:
-            return cached[1]
+        if cached is not None and cached.fresh(st):
+            return cached.index
+        raw, st = self._read_people()
+        if raw is None:
+            return PeopleIndex()
+        return self._people_state(raw, st)
 
-        def load() -> dict[str, dict[str, Any]]:
-            docs = (data or parse_db_bytes(path, raw)).get("people", {}).values()
-            return {d["id"]: d for d in docs}
+    def _read_people(self) -> tuple[bytes | None, os.stat_result | None]:
+        """people.json's bytes and the stat of the very file they were read from."""
+        path = self.people_path
+        try:
+            with open(path, "rb") as f:
+                return f.read(), os.fstat(f.fileno())
+        except FileNotFoundError:
+            return None, None
+        except OSError as exc:
+            raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
 
-        index = self._people_from_index_file(raw, load) if data is None else None
-        if index is None:
-            if data is None:
-                data = parse_db_bytes(path, raw)
-            index = PeopleIndex.build(list(data.get("people", {}).values()), path, load)
-            data = None  # the documents are read again if a Person is asked for
+    def _people_state(self, raw: bytes, st: os.stat_result | None,
+                      data: dict[str, Any] | None = None) -> PeopleIndex:
+        """The index of people.json's bytes `raw`, read from a file of stat `st`
+        (`data`: those bytes parsed)."""
+        path = self.people_path
+        digest = hashlib.sha256(raw).digest()
         with self._cache_guard:
-            self._people_cache = (raw, index)
+            cached = self._people_cache
+        if cached is not None and cached.digest == digest:
+            index = cached.index
+        else:
+            def load() -> dict[str, dict[str, Any]]:
+                # The file as it is now, not the bytes kept (a few MB in a large
+                # organisation): newer, if anything, than this index.
+                docs = data
+                if docs is None:
+                    now, _ = self._read_people()
+                    docs = parse_db_bytes(path, now) if now is not None else {}
+                return {d["id"]: d for d in docs.get("people", {}).values()
+                        if isinstance(d, dict) and isinstance(d.get("id"), str)}
+
+            index = self._people_from_index_file(digest, load) if data is None else None
+            if index is None:
+                if data is None:
+                    data = parse_db_bytes(path, raw)
+                index = PeopleIndex.build(list(data.get("people", {}).values()), path, load)
+                data = None  # the documents are read again if a Person is asked for
+        with self._cache_guard:
+            self._people_cache = PeopleCache(st, digest, time.time_ns(), index)
         return index
 
     def _people_from_index_file(
-        self, raw: bytes, load: Callable[[], dict[str, dict[str, Any]]]
+        self, digest: bytes, load: Callable[[], dict[str, dict[str, Any]]]
     ) -> PeopleIndex | None:
-        """The index from people-index.json, if it was made from people.json's bytes `raw`.
+        """The index from people-index.json, if it was made from people.json's bytes of
+        SHA-256 `digest`.
 
         It is only a cache: missing, damaged or out of step, it is passed
         over (doctor reports it; `doctor --repair-indexes` writes it again).
@@ -921,7 +976,7 @@ class Store:
         except DataFileError:
             return None
         doc = (data or {}).get("index", {}).get("1")
-        if not isinstance(doc, dict) or doc.get("source_sha256") != hashlib.sha256(raw).hexdigest():
+        if not isinstance(doc, dict) or doc.get("source_sha256") != digest.hex():
             return None
         columns = _columns_link(doc.get("columns"))
         if columns is None:
@@ -994,14 +1049,9 @@ class Store:
             raise StoreError(f"the same person id is given twice: {', '.join(dupes)}; nothing saved")
         path = self.people_path
         with self.locked(path):
-            try:
-                raw = path.read_bytes()
-            except FileNotFoundError:
-                raw = None
-            except OSError as exc:
-                raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
+            raw, st = self._read_people()
             data = parse_db_bytes(path, raw) if raw is not None else {}
-            index = self._people_state(raw, data) if raw is not None else PeopleIndex()
+            index = self._people_state(raw, st, data) if raw is not None else PeopleIndex()
             current = dict(index.by_id)  # (validates everyone)
             for p in people:
                 current[p.id] = p
@@ -1024,7 +1074,9 @@ class Store:
                 pass  # only a cache: the next start reads people.json; doctor says so
             new_index = PeopleIndex.build(list(table.values()), path)
             with self._cache_guard:
-                self._people_cache = (out, new_index)
+                # (under the lock: nobody has replaced the file written above)
+                self._people_cache = PeopleCache(os.stat(path), hashlib.sha256(out).digest(),
+                                                 time.time_ns(), new_index)
 
     # cycles
     def cycles(self) -> list[Cycle]:
