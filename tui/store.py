@@ -915,10 +915,7 @@ class Store:
             cached = self._people_cache
         if cached is not None and cached.fresh(st):
             return cached.index
-        raw, st = self._read_people()
-        if raw is None:
-            return PeopleIndex()
-        return self._people_state(raw, st)
+        return self._load_people_index()
 
     def _read_people(self) -> tuple[bytes | None, os.stat_result | None]:
         """people.json's bytes and the stat of the very file they were read from."""
@@ -931,36 +928,46 @@ class Store:
         except OSError as exc:
             raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
 
-    def _people_state(self, raw: bytes, st: os.stat_result | None,
-                      data: dict[str, Any] | None = None) -> PeopleIndex:
-        """The index of people.json's bytes `raw`, read from a file of stat `st`
-        (`data`: those bytes parsed)."""
+    def _load_people_index(self) -> PeopleIndex:
+        """Read people.json's index (and cache it): the cached one if the bytes are
+        the same, else people-index.json's if made from them, else people.json's own.
+
+        The bytes are let go as soon as their digest is known: at 10,000 people
+        they are a few MB of the peak memory of a start.
+        """
         path = self.people_path
+        raw, st = self._read_people()
+        if raw is None:
+            return PeopleIndex()
         digest = hashlib.sha256(raw).digest()
         with self._cache_guard:
             cached = self._people_cache
         if cached is not None and cached.digest == digest:
             index = cached.index
         else:
-            def load() -> dict[str, dict[str, Any]]:
-                # The file as it is now, not the bytes kept (a few MB in a large
-                # organisation): newer, if anything, than this index.
-                docs = data
-                if docs is None:
-                    now, _ = self._read_people()
-                    docs = parse_db_bytes(path, now) if now is not None else {}
-                return {d["id"]: d for d in docs.get("people", {}).values()
-                        if isinstance(d, dict) and isinstance(d.get("id"), str)}
-
-            index = self._people_from_index_file(digest, load) if data is None else None
-            if index is None:
-                if data is None:
-                    data = parse_db_bytes(path, raw)
-                index = PeopleIndex.build(list(data.get("people", {}).values()), path, load)
-                data = None  # the documents are read again if a Person is asked for
+            del raw
+            found = self._people_from_index_file(digest, self._people_docs)
+            if found is None:
+                raw, st = self._read_people()  # (again: it may have changed meanwhile)
+                if raw is None:
+                    return PeopleIndex()
+                digest = hashlib.sha256(raw).digest()
+                data = parse_db_bytes(path, raw)
+                del raw
+                found = PeopleIndex.build(list(data.get("people", {}).values()), path,
+                                          self._people_docs)
+            index = found
         with self._cache_guard:
             self._people_cache = PeopleCache(st, digest, time.time_ns(), index)
         return index
+
+    def _people_docs(self) -> dict[str, dict[str, Any]]:
+        """people.json's documents by id, read from the file as it is now: they are not
+        kept with the index (newer, if anything, than the index)."""
+        raw, _ = self._read_people()
+        data = parse_db_bytes(self.people_path, raw) if raw is not None else {}
+        return {d["id"]: d for d in data.get("people", {}).values()
+                if isinstance(d, dict) and isinstance(d.get("id"), str)}
 
     def _people_from_index_file(
         self, digest: bytes, load: Callable[[], dict[str, dict[str, Any]]]
@@ -1049,9 +1056,9 @@ class Store:
             raise StoreError(f"the same person id is given twice: {', '.join(dupes)}; nothing saved")
         path = self.people_path
         with self.locked(path):
-            raw, st = self._read_people()
+            raw, _ = self._read_people()
             data = parse_db_bytes(path, raw) if raw is not None else {}
-            index = self._people_state(raw, st, data) if raw is not None else PeopleIndex()
+            index = PeopleIndex.build(list(data.get("people", {}).values()), path)
             current = dict(index.by_id)  # (validates everyone)
             for p in people:
                 current[p.id] = p
