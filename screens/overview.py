@@ -378,15 +378,22 @@ class OverviewScreen(Screen[None]):
 # --- history -----------------------------------------------------------------
 
 
+STATE_LABELS = {state.value: state.label for state in State}
+
+
 def history_line(review: Review, e: HistoryEntry) -> Text:
+    """One entry, e.g. `... Morgan  set revenue.actual: 900 → 950` or, for a step of
+    the workflow, `... Morgan  state: planning → self assessment`."""
     when = e.at.strftime("%Y-%m-%d %H:%M")
     who = who_name(review, e.who)
     parts = [f"{when}  {who}  {e.action}"]
-    if e.field:
+    if e.field and e.field != e.action:
         parts.append(f" {e.field}")
     if e.old is not None or e.new is not None:
         old = "—" if e.old is None else e.old
         new = "—" if e.new is None else e.new
+        if e.field == "state":
+            old, new = STATE_LABELS.get(old, old), STATE_LABELS.get(new, new)
         parts.append(f": {old} → {new}")
     if e.note:
         parts.append(f"  ({e.note})")

@@ -327,3 +327,18 @@ async def test_summary_action_bullets_wrap_with_a_hanging_indent(store: Store) -
                                                and not line.startswith("     ")), lines
         continued = [line for line in lines if not line.startswith("  • ")]
         assert continued and "write down what works" in " ".join(lines)
+
+
+def test_history_says_a_step_of_the_workflow_once_in_words(store: Store) -> None:
+    """A state change read 'state state: planning → self_assessment'."""
+    from screens.overview import history_line
+
+    session = open_session(store, login="root")
+    review = store.load_review(ALEX)
+    steps = [e for e in session.history(ALEX) if e.action == "state"]
+    assert steps, "the demo review has moved on at least once"
+    line = history_line(review, steps[0]).plain
+    assert "state state" not in line and "_" not in line.split("  ", 2)[2], line
+    assert f"state: {steps[0].old.replace('_', ' ')} → {steps[0].new.replace('_', ' ')}" in line
+    edits = [e for e in session.history(ALEX) if e.field and "." in e.field]
+    assert edits and f" {edits[0].field}: " in history_line(review, edits[0]).plain
