@@ -519,8 +519,11 @@ def sum_text(label: str, total: Decimal | None, bad: int = 0) -> str:
 class PlanningScreen(Screen[None]):
     """Planning: every KRA weight, and per KRA its KPI weights and targets.
 
-    The sums are shown live; ctrl+s saves everything at once through
-    `session.set_planning`, which validates the whole again.
+    The sums are shown live; ctrl+s saves the values this person changed at
+    once through `session.set_planning`, which validates the whole again and
+    refuses a value someone else changed since it was shown here (a second
+    ctrl+s keeps this person's). Values not touched here follow the stored
+    review as it changes (another terminal planning at the same time).
     """
 
     BINDINGS = [
@@ -563,6 +566,81 @@ class PlanningScreen(Screen[None]):
         first = self.query(Input).first(Input) if self.query(Input) else None
         if first is not None:
             first.focus()
+        self._watch = watch_review(self, self.session, self.review_id, self._on_change)
+
+    @staticmethod
+    def _field(input_id: str) -> tuple[str, str]:
+        """("kra_weights" | "kpi_weights" | "targets", KRA or KPI id) of an input."""
+        prefix, item = input_id[:6], input_id[6:]
+        return {"kra-w-": "kra_weights", "kpi-w-": "kpi_weights", "kpi-t-": "targets"}[prefix], item
+
+    def _stored(self, view: ReviewView) -> dict[str, str]:
+        """The stored values, as the inputs show them, by input id."""
+        out: dict[str, str] = {}
+        for kra in view.review.kras:
+            out[f"kra-w-{kra.id}"] = plain(kra.weight)
+            for kpi in kra.kpis:
+                out[f"kpi-w-{kpi.id}"] = plain(kpi.weight)
+                if kpi.kind is Kind.numeric:
+                    out[f"kpi-t-{kpi.id}"] = plain(kpi.target)
+        return out
+
+    def _follow(self) -> tuple[list[str], list[str]]:
+        """Read the review again; show its values in every input not changed here.
+
+        Returns (input ids updated, input ids changed here *and* meanwhile).
+        """
+        self.view = self.session.view(self.review_id)
+        stored = self._stored(self.view)
+        updated, clashes = [], []
+        for inp in self.query(Input).results(Input):
+            wid = inp.id or ""
+            if wid not in stored or stored[wid] == self.saved_values.get(wid):
+                continue
+            if inp.value == self.saved_values.get(wid):
+                with inp.prevent(Input.Changed):
+                    inp.value = stored[wid]
+                self.saved_values[wid] = stored[wid]
+                updated.append(wid)
+            elif inp.value != stored[wid]:
+                clashes.append(wid)
+            else:  # the same value typed here and saved there
+                self.saved_values[wid] = stored[wid]
+        weights_ok = "weights" in self.view.editable
+        for inp in self.query(Input).results(Input):
+            allowed = weights_ok and ("target" in self.view.editable
+                                      or not (inp.id or "").startswith("kpi-t-"))
+            inp.disabled = not allowed
+        self._update_sums()
+        return updated, clashes
+
+    def _label(self, input_id: str) -> str:
+        """"KRA 2 weight", "KPI 1.3 target", ... for an input id."""
+        assert self.view is not None
+        kind, item = self._field(input_id)
+        for i, kra in enumerate(self.view.review.kras, 1):
+            if kind == "kra_weights" and kra.id == item:
+                return f"KRA {i} weight"
+            for j, kpi in enumerate(kra.kpis, 1):
+                if kpi.id == item:
+                    return f"KPI {i}.{j} {'target' if kind == 'targets' else 'weight'}"
+        return input_id
+
+    def _on_change(self) -> None:
+        """Someone else saved this review: follow what was not changed here."""
+        try:
+            updated, clashes = self._follow()
+        except ERRORS as exc:
+            self.query_one("#message", MessageLine).error(exc)
+            return
+        message = self.query_one("#message", MessageLine)
+        if clashes:
+            message.error("changed in another session while you were editing: "
+                          + ", ".join(self._label(c) for c in clashes)
+                          + " — ctrl+s shows what is stored and asks again")
+        elif updated:
+            message.ok("updated from another session: "
+                       + ", ".join(self._label(u) for u in updated))
 
     def _rows(self, view: ReviewView) -> ComposeResult:
         r = view.review
@@ -671,24 +749,54 @@ class PlanningScreen(Screen[None]):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             message.error(f"not saved — {problems[0]}{more}")
             return
-        r = self.view.review
-        kra_weights = {k.id: self.query_one(f"#kra-w-{k.id}", Input).value.strip() or "0"
-                       for k in r.kras}
-        kpi_weights = {p.id: self.query_one(f"#kpi-w-{p.id}", Input).value.strip() or "0"
-                       for k in r.kras for p in k.kpis}
-        targets = {}
-        if "target" in self.view.editable:
-            targets = {p.id: self.query_one(f"#kpi-t-{p.id}", Input).value.strip()
-                       for k in r.kras for p in k.kpis if p.kind is Kind.numeric}
+        # Only what was changed here is sent, with what was shown as `expected`:
+        # another session's changes to the rest are kept, and a value changed
+        # there and here is a conflict rather than silently overwritten.
+        send: dict[str, dict[str, str]] = {"kra_weights": {}, "kpi_weights": {}, "targets": {}}
+        expected: dict[str, dict[str, str]] = {key: {} for key in send}
+        for wid, value in self._values().items():
+            if value == self.saved_values.get(wid) or not wid.startswith(("kra-", "kpi-")):
+                continue
+            kind, item = self._field(wid)
+            if kind == "targets" and "target" not in self.view.editable:
+                continue
+            blank = "" if kind == "targets" else "0"
+            send[kind][item] = value.strip() or blank
+            expected[kind][item] = self.saved_values.get(wid, "").strip() or blank
+        if not any(send.values()):
+            message.ok("nothing changed")
+            return
         try:
-            self.session.set_planning(self.review_id, kra_weights=kra_weights,
-                                      kpi_weights=kpi_weights, targets=targets)
-        except Conflict as exc:
-            message.error(exc)
+            self.session.set_planning(self.review_id, expected=expected, **send)
+        except Conflict:
+            try:
+                _updated, clashes = self._follow()
+            except ERRORS as exc:
+                message.error(f"not saved — {exc}")
+                return
+            assert self.view is not None
+            stored = self._stored(self.view)
+            for wid in clashes:
+                self.saved_values[wid] = stored[wid]  # so that ctrl+s again keeps yours
+            if not clashes:
+                message.error("not saved — the review changed meanwhile; your values are "
+                              "still here: ctrl+s again")
+                return
+            message.error(
+                "not saved — changed in another session while you were editing: "
+                + "; ".join(f"{self._label(c)} is now {stored[c] or '(empty)'}, you typed "
+                            f"{self.query_one(f'#{c}', Input).value or '(empty)'}"
+                            for c in clashes)
+                + ". ctrl+s again keeps yours; escape and Discard keeps what is stored.")
             return
         except ERRORS as exc:
             message.error(f"not saved — {exc}")
             return
+        self._watch.reset_token()  # (not the echo of this save)
+        try:
+            self._follow()
+        except ERRORS:
+            pass
         self.saved_values = self._values()
         message.ok("saved weights and targets")
 

@@ -361,14 +361,16 @@ class Session:
         )
 
     def set_planning(self, review_id: str, kra_weights: dict[str, Any],
-                     kpi_weights: dict[str, Any], targets: dict[str, Any]) -> None:
+                     kpi_weights: dict[str, Any], targets: dict[str, Any],
+                     expected: dict[str, dict[str, Any]] | None = None) -> None:
+        """Weights and targets at once; `expected`: see `workflow.set_weights`."""
         from . import workflow
 
         self._change(
             review_id,
             lambda r, s: self._require(r, s, "weights"),
             lambda r: (None, workflow.set_weights(r, kra_weights, kpi_weights, targets,
-                                                  self.actor, now())),
+                                                  self.actor, now(), expected)),
         )
 
     def add_action(self, review_id: str, text: str, owner: str | None = None, **kw: Any) -> str:

@@ -192,8 +192,28 @@ def set_comment(review: Review, kpi_id: str, author: str, text: str, at: datetim
 
 
 def set_weights(review: Review, kra_weights: dict[str, Any], kpi_weights: dict[str, Any],
-                targets: dict[str, Any], who: str, at: datetime) -> list[HistoryEntry]:
-    """Planning: set this person's weights and targets together, checked as a whole."""
+                targets: dict[str, Any], who: str, at: datetime,
+                expected: dict[str, dict[str, Any]] | None = None) -> list[HistoryEntry]:
+    """Planning: set this person's weights and targets together, checked as a whole.
+
+    `expected` ({"kra_weights": ..., "kpi_weights": ..., "targets": ...}, by id)
+    holds what the editor showed for the values it sends: if one of them was
+    changed meanwhile (by someone else), a `Conflict` and nothing is changed.
+    Values not given are left as they are, so an editor sends only what its
+    user changed and two people planning at once lose nothing of each other's.
+    """
+    for kra_id, value in (expected or {}).get("kra_weights", {}).items():
+        current = find_kra(review, kra_id).weight
+        if current != parse_weight(value, f"KRA {kra_id} weight"):
+            raise Conflict(f"KRA {kra_id} weight", current, kra_weights.get(kra_id))
+    for kpi_id, value in (expected or {}).get("kpi_weights", {}).items():
+        current = find_kpi(review, kpi_id).weight
+        if current != parse_weight(value, f"KPI {kpi_id} weight"):
+            raise Conflict(f"KPI {kpi_id} weight", current, kpi_weights.get(kpi_id))
+    for kpi_id, value in (expected or {}).get("targets", {}).items():
+        kpi = find_kpi(review, kpi_id)
+        if not same(kpi.target, normalise(review, kpi, "target", value)):
+            raise Conflict(f"KPI {kpi_id} target", kpi.target, targets.get(kpi_id))
     entries: list[HistoryEntry] = []
     trial = review.model_copy(deep=True)
     for kra_id, value in kra_weights.items():
