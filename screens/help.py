@@ -39,7 +39,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Review overview", [
         ("↑ ↓", "choose a KRA"),
         ("enter", "guided scoring from that KRA"),
-        ("a", "improvement actions"),
+        ("a or ctrl+t", "improvement actions"),
         ("s", "summary and sign-off"),
         ("x", "export to TOML"),
         ("h", "history of every change"),

@@ -131,7 +131,7 @@ class OverviewScreen(Screen[None]):
 
     BINDINGS = [
         Binding("enter", "score", "Score", show=False),
-        Binding("a", "actions", "Actions"),
+        Binding("a,ctrl+t", "actions", "Actions"),
         Binding("s", "summary", "Summary"),
         Binding("x", "export", "Export", show=False),
         Binding("h", "history", "History"),

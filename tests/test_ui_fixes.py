@@ -94,6 +94,20 @@ async def test_ctrl_q_in_the_new_action_dialog_asks_and_keeps_the_text(store: St
         assert app._exit
 
 
+@pytest.mark.parametrize("key", ["a", "ctrl+t"])
+async def test_the_overview_opens_actions_with_the_scoring_screens_key_too(
+        store: Store, key: str) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(MAYA)
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, ActionsScreen)
+
+
 async def test_ctrl_q_in_the_planning_editor_asks_first(store: Store) -> None:
     app = app_for(store)
     async with app.run_test(size=SIZE) as pilot:

@@ -452,6 +452,25 @@ async def test_invalid_value_blocks_moving_on_until_fixed(store: Store) -> None:
     assert fresh(store).kpi("ad-new-products-adopted").actual == Decimal(12)
 
 
+async def test_escape_with_a_refused_value_asks_before_leaving(store: Store) -> None:
+    """A value that could not be saved is not dropped by one escape: the first
+    says so and stays, a second leaves (the refused value was never stored)."""
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        await type_into(pilot, screen, "manager_rating", "74", enter=False)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "1..5" in error_of(screen, "manager_rating")
+        assert "escape again to leave" in screen_text(app)
+        assert field(screen, "manager_rating").value == "74"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen
+    assert fresh(store).kpi("ad-new-products-adopted").manager_rating is None
+
+
 async def test_resize_keeps_working(store: Store) -> None:
     app = app_for(store)
     async with app.run_test(size=SIZE) as pilot:
