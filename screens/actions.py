@@ -35,7 +35,8 @@ from tui.access import (
 from tui.models import Action, ActionStatus, Review, State
 
 from .conflict import ConflictModal, VisibleControls
-from .widgets import MessageLine, clean, literal, watch_review
+from .keys_now import TextInput
+from .widgets import MessageLine, clean, literal, resign_note, watch_review
 
 __all__ = ["ActionForm", "ActionsScreen", "NEXT_STATUS"]
 
@@ -211,17 +212,17 @@ class ActionForm(ModalScreen[str | None]):
             yield Static(literal(f"{title} · {r.person_name}"), id="form-title", markup=False)
             with Horizontal(classes="form-row"):
                 yield Static("Action", classes="form-label", markup=False)
-                yield Input(a.text if a else "", id="a-text", compact=True,
+                yield TextInput(a.text if a else "", id="a-text", compact=True,
                             placeholder="the improvement action", highlighter=VisibleControls())
             yield MessageLine(id="err-text", classes="form-error")
             with Horizontal(classes="form-row"):
                 yield Static("Due (YYYY-MM-DD)", classes="form-label", markup=False)
-                yield Input(a.due.isoformat() if a and a.due else "", id="a-due",
+                yield TextInput(a.due.isoformat() if a and a.due else "", id="a-due",
                             placeholder="optional, e.g. 2027-03-31", max_length=20, compact=True)
             yield MessageLine(id="err-due", classes="form-error")
             with Horizontal(classes="form-row"):
                 yield Static("Success measure", classes="form-label", markup=False)
-                yield Input(a.success_measure if a else "", id="a-measure",
+                yield TextInput(a.success_measure if a else "", id="a-measure",
                             placeholder="how you will know it is done", compact=True,
                             highlighter=VisibleControls())
             yield MessageLine(id="err-measure", classes="form-error")
@@ -286,12 +287,17 @@ class ActionForm(ModalScreen[str | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.submit_now(event.input)
+
+    def submit_now(self, field: Input) -> bool:
+        """Enter (see `key_now`): on to the next field at once, or save from the last."""
         order = ["a-text", "a-due", "a-measure"]
-        current = event.input.id or ""
+        current = field.id or ""
         if current in order[:-1]:
-            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+            self.set_focus(self.query_one(f"#{order[order.index(current) + 1]}", Input))
         else:
             self.action_save()
+        return True
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -623,12 +629,15 @@ class ActionsScreen(Screen[None]):
             self._refuse()
             return
 
+        before = self.view.review
+
         def done(action_id: str | None) -> None:
             self.reload()
             if action_id:
                 self.select(action_id)
                 self._detail()
-                self.query_one("#ac-message", MessageLine).ok(f"{verb} action {action_id}")
+                self.query_one("#ac-message", MessageLine).ok(
+                    f"{verb} action {action_id}{resign_note(before)}")
 
         self.app.push_screen(ActionForm(self.session, self.review_id, self.view.review, **form),
                              done)
@@ -666,8 +675,9 @@ class ActionsScreen(Screen[None]):
         except ERRORS as exc:
             message.error(f"not saved: {exc}")
             return
+        before = self.view.review
         self.reload()
-        message.ok(f"action {action.id}: {new.replace('_', ' ')}")
+        message.ok(f"action {action.id}: {new.replace('_', ' ')}{resign_note(before)}")
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from tui.access import Session
 
+from .keys_now import TextInput
 from .widgets import ConfirmModal, Literal, MessageLine, VisibleControls, literal
 
 
@@ -41,7 +42,7 @@ class ExportModal(ModalScreen[Path | None]):
         with Vertical(classes="modal-box", id="export-box"):
             yield Literal(f"Export review {self.review_id} to TOML", classes="modal-title")
             yield Static("File (relative to the current directory):", markup=False)
-            yield Input(default_path(self.review_id), id="export-path", highlighter=VisibleControls())
+            yield TextInput(default_path(self.review_id), id="export-path", highlighter=VisibleControls())
             yield MessageLine(id="export-message", classes="message")
             yield Label("enter: export   escape: close", classes="modal-hint")
         yield Footer(compact=True)

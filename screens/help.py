@@ -35,6 +35,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("enter", "open the review (overview)"),
         ("s", "summary and sign-off of the review"),
         ("f5 / ctrl+r", "refresh the lists"),
+        ("q / ctrl+q", "quit (asks first if something is unsaved)"),
     ]),
     ("Review overview", [
         ("↑ ↓", "choose a KRA"),

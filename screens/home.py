@@ -15,6 +15,7 @@ from textual.widgets import Header, Static
 
 from tui.access import Session, StoreError
 
+from .keys_now import KeysNow
 from .review_list import ReviewList
 from .widgets import Literal, MessageLine, StableFooter, literal, text_bar
 
@@ -66,11 +67,12 @@ def summary_row(s: dict[str, Any]) -> list[Text]:
     return [_cell(v, w) for v, (_, w) in zip(values, COLUMNS)]
 
 
-class ReviewTable(ReviewList):
+class ReviewTable(KeysNow, ReviewList):
     """One section of Home; enter opens the review under the cursor.
 
     ↓ on the last row goes on to the first row of the next list, ↑ on the
-    first row back to the last row of the list above.
+    first row back to the last row of the list above. Keys are handled when
+    read (`KeysNow`): ↓↓↓ in one burst walks on through the next list.
     """
 
     def action_cursor_down(self) -> None:
@@ -103,6 +105,7 @@ class HomeScreen(Screen[None]):
         Binding("s", "summary", "Summary"),
         Binding("f5,ctrl+r", "reload", "Refresh"),
         Binding("m", "more", "More rows"),
+        Binding("q", "app.quit", "Quit", show=False),
         Binding("tab", "app.focus_next", "Next list", show=False),
     ]
 
@@ -300,7 +303,7 @@ class HomeScreen(Screen[None]):
             return False
         target = tables[i]
         target.move_cursor(row=0 if step > 0 else target.row_count - 1, animate=False)
-        target.focus()
+        self.set_focus(target)  # now, not after the keys already read (see KeysNow)
         return True
 
     @on(DescendantFocus)

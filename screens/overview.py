@@ -17,8 +17,9 @@ from tui.access import (
     AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
 )
 from tui.models import STATE_ORDER, HistoryEntry, Kind, Review, State
-from tui.scoring import fmt, kpi_done, kra_score, missing_for_signoff, progress
+from tui.scoring import fmt, kra_score
 
+from .keys_now import TextInput
 from .widgets import (
     ConfirmModal, Hanging, Literal, MessageLine, PresenceKeeper, PromptModal, clean, literal,
     text_bar, watch_review,
@@ -54,46 +55,6 @@ def who_name(review: Review, who: str) -> str:
     if who == review.reviewer_id:
         return review.reviewer_name or who
     return who.removeprefix("login:")
-
-
-# What a KPI still lacks when each step is closed (see tui.scoring.kpi_done).
-STEP_GAP = {
-    State.planning: "numeric KPIs have no target yet",
-    State.self_assessment: "KPIs have no self rating yet",
-    State.manager_assessment: "KPIs have no manager rating yet",
-    State.joint_review: "KPIs have no agreed rating yet",
-}
-
-
-def incomplete_text(review: Review) -> str:
-    """What is still open in the step being closed, e.g. for the move-on question.
-
-    "27 of 40 KPIs have no manager rating yet; 2 reasons missing" — or "" when
-    the step is complete.
-    """
-    state = review.state
-    if state is State.signed_off:
-        return ""
-    kpis = review.all_kpis()
-    parts: list[str] = []
-    if state is State.planning:
-        pool = [k for k in kpis if k.kind is Kind.numeric and not k.na]
-    else:
-        pool = kpis
-    done, _total = progress(review)
-    open_count = len(kpis) - done
-    if open_count:
-        parts.append(f"{open_count} of {len(pool)} {STEP_GAP[state]}")
-    reasons = [m for m in missing_for_signoff(review) if m.endswith("reason")
-               and (state in (State.manager_assessment, State.joint_review)
-                    or "N/A" in m)]
-    if reasons:
-        parts.append(f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''} missing")
-    if state is State.joint_review:
-        actuals = sum(m.endswith(": no actual") for m in missing_for_signoff(review))
-        if actuals:
-            parts.append(f"{actuals} actual{'s' if actuals != 1 else ''} missing")
-    return "; ".join(parts)
 
 
 class KraTable(DataTable[Text]):
@@ -212,7 +173,7 @@ class OverviewScreen(Screen[None]):
             f"{r.person_name} · {r.role_title} · cycle {r.cycle_id}")
         self.query_one("#ov-reviewer", Literal).set_text(
             f"Reviewer: {r.reviewer_name or r.reviewer_id} · you see it as {sides_text(view.sides)}")
-        done, total = progress(r)
+        done, total = view.done, view.total
         step = STATE_ORDER.index(r.state) + 1
         lock = " · locked (read-only)" if r.state is State.signed_off else (
             " · read-only for you" if view.read_only else "")
@@ -234,7 +195,7 @@ class OverviewScreen(Screen[None]):
         self_hidden = any("self ratings" in h for h in view.hidden)
         agreed_hidden = any("manager ratings" in h for h in view.hidden)
         for i, kra in enumerate(r.kras, 1):
-            done = sum(kpi_done(k, r.state) for k in kra.kpis)
+            done = view.kra_done.get(kra.id, 0)
             agreed = kra_score(kra, "agreed")
             own = kra_score(kra, "self")
             title = literal(kra.title)
@@ -327,7 +288,11 @@ class OverviewScreen(Screen[None]):
         review = view.review
         nxt = next_state(review.state)
         target = nxt.label if nxt else "the next step"
-        gaps = incomplete_text(review)
+        try:
+            gaps = self.session.step_gaps(self.review_id)
+        except ERRORS as exc:
+            self._error(exc)
+            return
         if gaps:
             question = f"{gaps}. Move {review.person_name}'s review to {target} anyway?"
         else:
@@ -651,7 +616,7 @@ class PlanningScreen(Screen[None]):
             rows.append(Horizontal(
                 Literal(f"{i:>2} {clean(kra.title)}", classes="plan-kra-title"),
                 Static("weight", classes="plan-label", markup=False),
-                Input(plain(kra.weight), id=f"kra-w-{kra.id}", classes="plan-weight",
+                TextInput(plain(kra.weight), id=f"kra-w-{kra.id}", classes="plan-weight",
                       compact=True, restrict=r"[0-9.]*", max_length=6,
                       disabled=not weights_ok, tooltip=f"weight of KRA {i} (% of the review)"),
                 classes="plan-kra-row",
@@ -664,12 +629,12 @@ class PlanningScreen(Screen[None]):
                 cells: list[Any] = [
                     Literal(f"   {i}.{j} {clean(kpi.name)}", classes="plan-kpi-name"),
                     Static("w", classes="plan-label-short", markup=False),
-                    Input(plain(kpi.weight), id=f"kpi-w-{kpi.id}", classes="plan-weight",
+                    TextInput(plain(kpi.weight), id=f"kpi-w-{kpi.id}", classes="plan-weight",
                           compact=True, restrict=r"[0-9.]*", max_length=6,
                           disabled=not weights_ok, tooltip=f"weight of KPI {i}.{j} (% of its KRA)"),
                 ]
                 if kpi.kind is Kind.numeric:
-                    cells.append(Input(plain(kpi.target), id=f"kpi-t-{kpi.id}",
+                    cells.append(TextInput(plain(kpi.target), id=f"kpi-t-{kpi.id}",
                                        classes="plan-target", compact=True,
                                        restrict=r"-?[0-9.]*", max_length=18,
                                        placeholder="target", disabled=not target_ok,

@@ -56,14 +56,12 @@ reach the app in some terminals; all of the keys above work over SSH in tmux.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
 from textual import events, on
-from textual.actions import SkipAction, parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -78,11 +76,14 @@ from textual.widgets.option_list import Option
 from tui.access import (
     AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
 )
-from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, ReviewKRA
+from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, ReviewKRA, State
 from tui.scoring import fmt, kpi_done, suggestion
 
 from .conflict import ConflictModal, VisibleControls
-from .widgets import MessageLine, PresenceKeeper, StableFooter, clean, literal, watch_review
+from .keys_now import KeysNow, binding_now, type_now
+from .widgets import (
+    MessageLine, PresenceKeeper, StableFooter, clean, literal, resign_note, watch_review,
+)
 
 __all__ = ["FieldInput", "JumpModal", "KPITable", "NAToggle", "ScoringScreen", "StableFooter"]
 
@@ -141,30 +142,6 @@ def name_of(review: Review, person_id: str) -> str:
     if person_id == review.reviewer_id:
         return review.reviewer_name or person_id
     return person_id.removeprefix("login:")
-
-
-class KeysNow:
-    """Mixin for the screen's focusable widgets: a key is handled the moment the
-    app reads it, not later from the widget's queue.
-
-    Textual hands a key to the widget focused *when the app reads it* and lets
-    the widget handle it later; a Tab (or enter, or a save) that moves the focus
-    only takes effect then, so the characters typed right after it, already
-    queued for the old field, landed there.  Here the screen handles the key at
-    once (typing, the widget's own keys, enter), so the focus a key moves is
-    the focus the next key finds.
-    """
-
-    def _forward_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste)):
-            try:
-                screen = self.screen  # type: ignore[attr-defined]
-            except Exception:
-                screen = None
-            handle = getattr(screen, "_key_now", None)
-            if handle is not None and handle(self, event):
-                return
-        super()._forward_event(event)  # type: ignore[misc]
 
 
 class FieldInput(KeysNow, Input):
@@ -389,7 +366,8 @@ class ScoringScreen(Screen[None]):
         margin-top: 1;
     }
     ScoringScreen #sc-message {
-        height: 1;
+        height: auto;
+        max-height: 3;  /* a long reason wraps instead of being cut at 80 columns */
         padding: 0 1;
     }
     """
@@ -428,6 +406,7 @@ class ScoringScreen(Screen[None]):
         self._shown: dict[str, str] = {}  # text put into / saved from each field
         self._inputs: dict[str, Input] = {}
         self._rows: dict[str, FieldRow] = {}  # per field and "na"
+        self._typed_in: dict[str, State] = {}  # the review's state when typing began, by field
         self._errors: dict[str, MessageLine] = {}  # made on the first error (see `_error`)
         self._na: NAToggle | None = None
         self._resolving = False  # a ConflictModal is open
@@ -781,6 +760,7 @@ class ScoringScreen(Screen[None]):
             force = True
             self._seen = {}
             self._shown = {}
+            self._typed_in = {}
             self._kpi_id = kpi.id
             for field in [*ORDER, "na"]:
                 self._error(field, "")
@@ -811,8 +791,10 @@ class ScoringScreen(Screen[None]):
             editable = self._editable(field, kpi)
             if not editable and not inp.disabled and not force and self._dirty(field):
                 # The review moved on while this was being typed: it stays visible.
-                self._error(field, f"not saved: you can no longer change this now "
-                                   f"({self.view.next_step})")  # type: ignore[union-attr]
+                state = self._review.state
+                why = (self._moved_text(state) if self._typed_in.get(field, state) is not state
+                       else f"you can no longer change this now ({self.view.next_step})")  # type: ignore[union-attr]
+                self._error(field, f"not saved: {why}")
             inp.disabled = not editable
             self._show_hint(field, kpi)
         na = self._na
@@ -1018,6 +1000,7 @@ class ScoringScreen(Screen[None]):
         else:
             widget.clear()
             widget.display = False
+            self._message().clear_error(f"{LABELS[field]}:")
 
     def _error_shown(self) -> bool:
         return any(self._errors[f].display for f in ORDER if f in self._errors)
@@ -1047,6 +1030,7 @@ class ScoringScreen(Screen[None]):
             return "ok", None
         text = self._inputs[field].value
         expected = self._seen.get(field)
+        before = self._review if self.view is not None else None
         try:
             if field == "comment":
                 self.session.set_comment(self.review_id, kpi_id, text, expected=expected or "")
@@ -1065,9 +1049,10 @@ class ScoringScreen(Screen[None]):
             return "conflict", exc
         except ERRORS as exc:
             if not self._closing:
-                self._error(field, f"not saved: {exc}")
+                self._error(field, f"not saved: {self._moved_on(field) or exc}")
             return "error", exc
         self._shown[field] = text
+        self._typed_in.pop(field, None)
         # What was saved, so the reload does not retype a field still being typed in.
         self._seen[field] = self._parse_quiet(field, text)
         if self._closing:
@@ -1076,7 +1061,7 @@ class ScoringScreen(Screen[None]):
         self._after_save()
         if self.view is not None and self._kpi_id == kpi_id:
             self._seen[field] = self._stored(field, self._review.kpi(kpi_id))
-        self._message().ok(f"saved {LABELS[field].lower()}")
+        self._message().ok(f"saved {LABELS[field].lower()}{resign_note(before)}")
         self._leave_armed = False
         return "ok", None
 
@@ -1127,6 +1112,29 @@ class ScoringScreen(Screen[None]):
         if then:
             then()
         return True
+
+    def _moved_on(self, field: str) -> str:
+        """Why a save was refused when the review moved on (or was signed) while
+        this person typed: who moved it, to where, and that the text is kept here."""
+        typed_in = self._typed_in.get(field)
+        if self.view is None or typed_in is None:
+            return ""
+        try:
+            now_state = self.session.view(self.review_id).review.state
+        except Exception:
+            return ""
+        return "" if now_state is typed_in else self._moved_text(now_state)
+
+    def _moved_text(self, now_state: State) -> str:
+        try:
+            history = self.session.history(self.review_id)
+        except Exception:
+            history = []
+        who = next((name_of(self._review, e.who) for e in reversed(history)
+                    if e.action == "state"), "someone")
+        return (f"{who} moved the review on to {now_state.label} while you were typing; "
+                "what you typed stays in the field, not saved (shift+home selects it, "
+                "ctrl+c copies)")
 
     def _who_changed(self, field: str) -> str:
         try:
@@ -1199,7 +1207,11 @@ class ScoringScreen(Screen[None]):
             self._show_hint(field, self._kpi)
         self._cancel_debounce()
         if self._dirty(field):
+            self._typed_in.setdefault(field, self._review.state)
             self._debounce = self.set_timer(DEBOUNCE, self._debounced, name="autosave")
+        else:
+            self._typed_in.pop(field, None)
+            self._error(field, "")  # back to what is stored: an error about a refused value is over
 
     @on(Input.Blurred)
     def _blurred(self, event: Input.Blurred) -> None:
@@ -1218,10 +1230,7 @@ class ScoringScreen(Screen[None]):
                 self.app.screen is not self or widget is not self.focused:
             return False
         if isinstance(event, events.Paste):
-            if isinstance(widget, Input) and event.text:
-                widget._on_paste(event)
-                return True
-            return False
+            return isinstance(widget, Input) and type_now(widget, event)
         assert isinstance(event, events.Key)
         key = event.key
         if isinstance(widget, FieldInput):
@@ -1231,13 +1240,7 @@ class ScoringScreen(Screen[None]):
             if key == "enter":
                 self._submit(field)
                 return True
-            if event.is_printable:
-                assert event.character is not None
-                selection = widget.selection
-                if selection.is_empty:
-                    widget.insert_text_at_cursor(event.character)
-                else:
-                    widget.replace(event.character, *selection)
+            if type_now(widget, event):
                 return True
         elif isinstance(widget, NAToggle):
             if key in ("space", "enter"):
@@ -1246,43 +1249,10 @@ class ScoringScreen(Screen[None]):
         elif isinstance(widget, KPITable) and key == "enter":
             self._select_row()
             return True
-        handled = self._binding_now(key)
+        handled = binding_now(self, key)
         if handled and isinstance(widget, KPITable) and self.app.screen is self:
             self._follow_table(widget)
         return handled
-
-    def _binding_now(self, key: str) -> bool:
-        """Run the binding of `key` as Textual would (focused widget first, then its
-        ancestors); False (Textual runs it later) when there is none or it is async."""
-        try:
-            chain = self._modal_binding_chain
-        except Exception:
-            return False
-        for namespace, bindings in chain:
-            for binding in bindings.key_to_bindings.get(key, ()):
-                if binding.priority:
-                    continue
-                try:
-                    destination, name, params = parse_action(binding.action)
-                except Exception:
-                    return False
-                target: Any = {"": namespace, "app": self.app, "screen": self}.get(destination)
-                if target is None:
-                    return False
-                if not target.check_action(name, params):
-                    continue
-                method = getattr(target, f"_action_{name}", None) or \
-                    getattr(target, f"action_{name}", None)
-                if method is None:
-                    continue
-                if inspect.iscoroutinefunction(method):
-                    return False
-                try:
-                    method(*params)
-                except SkipAction:
-                    continue
-                return True
-        return False
 
     def _focus(self, widget: Widget) -> None:
         """Focus `widget` now (Widget.focus waits for the app's queue); a field's

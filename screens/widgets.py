@@ -30,6 +30,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.widgets._footer import FooterKey  # not exported by textual.widgets (8.2)
 
+from .keys_now import TextInput
+
 __all__ = [
     "ConfirmModal", "Hanging", "HangingText", "Literal", "MessageLine", "PromptModal",
     "StableFooter", "clean", "hanging_lines", "literal", "score_bar", "text_bar", "watch_review",
@@ -192,6 +194,30 @@ class MessageLine(Static):
         self.set_class(False, "-error", "-ok")
         self.update("")
 
+    def clear_error(self, prefix: str) -> None:
+        """Clear the line if it shows an error starting with `prefix`."""
+        text = getattr(self.content, "plain", str(self.content))
+        if self.has_class("-error") and text.startswith(f"! {prefix}"):
+            self.clear()
+
+
+def resign_note(before: Any) -> str:
+    """" — Alex Morgan signed before this change and signs again" when the review
+    as it was before a change (`before`) had signatures on its revision: any
+    change makes them out of date (see `Review.valid_signoffs`)."""
+    signed = before.valid_signoffs() if before is not None else []
+    if not signed:
+        return ""
+    names = []
+    for s in signed:
+        if s.person_id == before.person_id:
+            names.append(before.person_name)
+        elif s.person_id == before.reviewer_id:
+            names.append(before.reviewer_name or s.person_id)
+        else:
+            names.append(s.person_id)
+    return f" — {' and '.join(names)} signed before this change and must sign again"
+
 
 def text_bar(done: int | float | Decimal, total: int | float | Decimal, width: int = 10,
              label: bool = True) -> str:
@@ -306,7 +332,7 @@ class PromptModal(ModalScreen[str | None]):
             yield Static(literal(self._title), classes="modal-title", markup=False)
             if self._message:
                 yield Static(literal(self._message), classes="modal-text", markup=False)
-            yield Input(
+            yield TextInput(
                 highlighter=VisibleControls(),
                 value=self._initial, placeholder=self._placeholder, id="prompt-input",
                 validators=[self._validator] if self._validator else None,

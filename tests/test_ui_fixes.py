@@ -241,6 +241,21 @@ async def test_down_at_the_end_of_my_reviews_goes_on_into_my_team(store: Store) 
         assert app.screen.review_id == "2026-h2/chen"  # the highlighted row, sorted by name
 
 
+async def test_a_burst_of_downs_walks_on_through_the_next_list(store: Store) -> None:
+    """A tester's ↓↓↓↓↓ then enter opened Alex, not Sam: the downs after the
+    first were queued for My reviews and each moved to the top of My team."""
+    from ui_helpers import burst
+
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        team = screen.query_one("#table-team", ReviewTable)
+        await burst(pilot, "down", "down", "down", "down", "down", "enter")
+        assert isinstance(app.screen, OverviewScreen)
+        assert app.screen.review_id == "2026-h2/sam", team.cursor_row
+
+
 # --- 4. Overview: moving on says what is incomplete -----------------------------------------
 
 
@@ -356,3 +371,13 @@ def test_history_says_a_step_of_the_workflow_once_in_words(store: Store) -> None
     assert f"state: {steps[0].old.replace('_', ' ')} → {steps[0].new.replace('_', ' ')}" in line
     edits = [e for e in session.history(ALEX) if e.field and "." in e.field]
     assert edits and f" {edits[0].field}: " in history_line(review, edits[0]).plain
+
+
+async def test_q_on_home_quits_as_the_welcome_screen_says(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit

@@ -23,6 +23,7 @@ from tui.access import open_session
 from tui.app import create_app
 from tui.demo import build_demo
 from tui.store import Store
+from ui_helpers import burst  # noqa: E402
 
 SIZE = (80, 24)
 ALEX = "2026-h2/alex"
@@ -471,6 +472,21 @@ async def test_escape_with_a_refused_value_asks_before_leaving(store: Store) -> 
     assert fresh(store).kpi("ad-new-products-adopted").manager_rating is None
 
 
+async def test_typing_the_stored_value_back_clears_the_error(store: Store) -> None:
+    """A refused value's error goes once the field holds the stored value again
+    (nothing is left to save, so no save would ever clear it)."""
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        assert field(screen, "actual").value == "4"
+        await type_into(pilot, screen, "actual", "?")
+        assert "not a number" in error_of(screen, "actual")
+        assert "not saved" in screen_text(app)
+        await type_into(pilot, screen, "actual", "4", enter=False)
+        assert error_of(screen, "actual") == ""
+        assert "not saved" not in screen_text(app)
+
+
 async def test_resize_keeps_working(store: Store) -> None:
     app = app_for(store)
     async with app.run_test(size=SIZE) as pilot:
@@ -517,27 +533,6 @@ async def test_no_color_states_are_spelled_out(store: Store, monkeypatch: Any) -
 
 
 # --- keys typed in a burst go where the focus was when they were typed -------------
-
-
-def key_event(key: str) -> events.Key:
-    """A Key event as the terminal driver makes it (`key` is a key name or a character)."""
-    if len(key) == 1:
-        return events.Key(_character_to_key(key), key)
-    return events.Key(key, None)
-
-
-async def burst(pilot: Any, *keys: str) -> None:
-    """Send `keys` in one go, as a terminal over SSH does: every event is queued
-    before the app has handled the first one; then wait until all are handled."""
-    app = pilot.app
-    for key in keys:
-        event = key_event(key)
-        event.set_sender(app)
-        app._driver.send_message(event)
-    for _ in range(5):
-        await pilot.pause()
-    await pilot.pause(0.05)
-    await pilot.pause()
 
 
 async def test_burst_tab_then_digit_goes_to_the_next_field(store: Store) -> None:
@@ -702,3 +697,35 @@ async def test_a_new_error_replaces_the_saved_message(store: Store) -> None:
         assert "! not saved" in text
         assert "✓ saved my comment" not in text
         assert "✓" not in str(screen.query_one("#sc-message").render())
+
+
+async def test_a_change_after_a_signature_says_that_it_must_be_signed_again(
+        store: Store) -> None:
+    maya = open_session(Store(store.root), login="maya")
+    maya.sign(MAYA, maya.view(MAYA).review.revision)
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot, review_id=MAYA)
+        await type_into(pilot, screen, "comment", "one more word")
+        message = screen.query_one("#sc-message", MessageLine)
+        assert message.size.height == 2  # wrapped, not cut off at 80 columns
+        assert "Maya Lindqvist signed before this change and must sign again" in \
+            " ".join(screen_text(app).split())
+        await type_into(pilot, screen, "comment", "and another")
+        assert "must sign again" not in screen_text(app)  # said once, when it happened
+    assert fresh(store, review_id=MAYA).valid_signoffs() == []
+
+
+async def test_a_save_refused_because_the_review_moved_on_says_who_moved_it(
+        store: Store) -> None:
+    lee = "2026-h2/lee"  # self assessment; root is Lee's manager
+    app = app_for(store, login="lee")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot, review_id=lee)
+        await type_into(pilot, screen, "comment", "my own words", enter=False)
+        open_session(Store(store.root), login="root").advance(lee)
+        await pilot.press("enter")
+        await pilot.pause()
+        message = error_of(screen, "comment")
+        assert "moved the review on to manager assessment while you were typing" in message
+        assert field(screen, "comment").value == "my own words"

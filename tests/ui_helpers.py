@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
+from textual.keys import _character_to_key
+
 from tui.access import open_session
 from tui.app import create_app
 from tui.store import Store
@@ -21,3 +24,24 @@ def app_for(store: Store, login: str = "root") -> Any:
 def text_of(widget: Any) -> str:
     content = widget.content
     return getattr(content, "plain", None) or str(content)
+
+
+def key_event(key: str) -> events.Key:
+    """A Key event as the terminal driver makes it (`key` is a key name or a character)."""
+    if len(key) == 1:
+        return events.Key(_character_to_key(key), key)
+    return events.Key(key, None)
+
+
+async def burst(pilot: Any, *keys: str) -> None:
+    """Send `keys` in one go, as a terminal over SSH does: every event is queued
+    before the app has handled the first one; then wait until all are handled."""
+    app = pilot.app
+    for key in keys:
+        event = key_event(key)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    for _ in range(5):
+        await pilot.pause()
+    await pilot.pause(0.05)
+    await pilot.pause()

@@ -132,6 +132,11 @@ class ReviewView:
     can_reopen: bool
     hidden: list[str] = field(default_factory=list)
     next_step: str = ""
+    # Counted on the whole review, not on what is shown: in a blind phase a
+    # manager sees how many self ratings are in (as Home does), not which.
+    done: int = 0
+    total: int = 0
+    kra_done: dict[str, int] = field(default_factory=dict)
 
     @property
     def read_only(self) -> bool:
@@ -192,7 +197,12 @@ class Session:
         return self._make_view(review, sides)
 
     def _make_view(self, review: Review, sides: frozenset[str]) -> ReviewView:
+        from .scoring import kpi_done, progress
+
         shown, hidden = redact(review, sides)
+        done, total = progress(review)
+        kra_done = {kra.id: sum(kpi_done(k, review.state) for k in kra.kpis)
+                    for kra in review.kras}
         editable: set[str] = set()
         for side in sides & {"employee", "manager"}:
             editable |= EDITABLE.get((review.state, side), frozenset())
@@ -206,8 +216,17 @@ class Session:
         return ReviewView(
             review=shown, sides=sides, editable=frozenset(editable), can_advance=can_advance,
             sign_as=sign_as, can_reopen="hr" in sides and review.state is State.signed_off,
-            hidden=hidden, next_step=NEXT_STEP[review.state],
+            hidden=hidden, next_step=NEXT_STEP[review.state], done=done, total=total,
+            kra_done=kra_done,
         )
+
+    def step_gaps(self, review_id: str) -> str:
+        """What the step being closed still lacks ("6 of 21 KPIs have no self
+        rating yet; ..."), counted on the whole review: see `ReviewView.done`."""
+        from .scoring import step_gaps
+
+        review, _sides = self._visible(review_id)
+        return step_gaps(review)
 
     def history(self, review_id: str) -> list[HistoryEntry]:
         review, sides = self._visible(review_id)

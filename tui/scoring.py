@@ -225,4 +225,44 @@ def missing_for_signoff(review: Review) -> list[str]:
     return missing
 
 
+# What a KPI still lacks when each step is closed (see kpi_done).
+STEP_GAP = {
+    State.planning: "numeric KPIs have no target yet",
+    State.self_assessment: "KPIs have no self rating yet",
+    State.manager_assessment: "KPIs have no manager rating yet",
+    State.joint_review: "KPIs have no agreed rating yet",
+}
+
+
+def step_gaps(review: Review) -> str:
+    """What is still open in the step being closed, e.g. for the move-on question.
+
+    "27 of 40 KPIs have no manager rating yet; 2 reasons missing" — or "" when
+    the step is complete.
+    """
+    state = review.state
+    if state is State.signed_off:
+        return ""
+    kpis = review.all_kpis()
+    parts: list[str] = []
+    if state is State.planning:
+        pool = [k for k in kpis if k.kind is Kind.numeric and not k.na]
+    else:
+        pool = kpis
+    done, _total = progress(review)
+    open_count = len(kpis) - done
+    if open_count:
+        parts.append(f"{open_count} of {len(pool)} {STEP_GAP[state]}")
+    reasons = [m for m in missing_for_signoff(review) if m.endswith("reason")
+               and (state in (State.manager_assessment, State.joint_review)
+                    or "N/A" in m)]
+    if reasons:
+        parts.append(f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''} missing")
+    if state is State.joint_review:
+        actuals = sum(m.endswith(": no actual") for m in missing_for_signoff(review))
+        if actuals:
+            parts.append(f"{actuals} actual{'s' if actuals != 1 else ''} missing")
+    return "; ".join(parts)
+
+
 RatingGetter = Callable[[ReviewKPI], int | None]
