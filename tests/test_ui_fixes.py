@@ -12,12 +12,10 @@ app through `create_app` at 80×24 on a copy of the demo organisation:
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from screens.actions import ActionForm, ActionsScreen
 from screens.home import HomeScreen, ReviewTable
@@ -25,8 +23,6 @@ from screens.overview import HistoryScreen, OverviewScreen, PlanningScreen
 from screens.summary import SummaryScreen
 from screens.widgets import ConfirmModal
 from tui.access import open_session
-from tui.app import create_app
-from tui.demo import build_demo
 from tui.doctor import check_data_dir
 from tui.scoring import suggestion
 from tui.store import Store, StoreError
