@@ -1,4 +1,4 @@
-"""Welcome: shown when the data directory is empty or new."""
+"""Welcome: shown when the data directory is empty or new (or has lost its config.toml)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
+
+from tui.doctor import lost_config
 
 from .widgets import Literal, MessageLine
 
@@ -39,6 +41,8 @@ class WelcomeScreen(Screen[None]):
         self.demo_dir = demo_dir
         self.error = error
         self.busy = False
+        # A directory with data but no config.toml lost it: no init or demo over it.
+        self.lost = lost_config(data_dir) if data_dir is not None else None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -46,14 +50,19 @@ class WelcomeScreen(Screen[None]):
             yield Static("Welcome to kpireview", classes="title")
             yield Static(INTRO, markup=False, classes="para")
             where = str(self.data_dir) if self.data_dir else "(none)"
-            yield Literal(f"There is no kpireview data in {where} yet.", classes="para")
-            demo = str(self.demo_dir or self.data_dir or "")
-            yield Literal(
-                f"d  create and open the demo organisation (in {demo}): you manage a "
-                "team of five with reviews in every state", classes="choice")
-            yield Literal(
-                f"i  initialise an empty data directory in {where}, with you as HR admin",
-                classes="choice")
+            if self.lost:
+                yield Literal(f"{self.data_dir} holds kpireview data, but its config.toml is "
+                              "missing.", classes="para")
+                yield Literal(self.lost, id="lost", classes="para")
+            else:
+                yield Literal(f"There is no kpireview data in {where} yet.", classes="para")
+                demo = str(self.demo_dir or self.data_dir or "")
+                yield Literal(
+                    f"d  create and open the demo organisation (in {demo}): you manage a "
+                    "team of five with reviews in every state", classes="choice")
+                yield Literal(
+                    f"i  initialise an empty data directory in {where}, with you as HR admin",
+                    classes="choice")
             yield Static("q  quit", classes="choice", markup=False)
             yield Literal("", id="progress")
             yield MessageLine(id="message", classes="message")
@@ -64,15 +73,18 @@ class WelcomeScreen(Screen[None]):
             self.query_one("#message", MessageLine).error(self.error)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("demo", "init") and self.busy:
-            return None
+        if action in ("demo", "init"):
+            if self.lost:
+                return False
+            if self.busy:
+                return None
         return True
 
     def _progress(self, text: str) -> None:
         self.query_one("#progress", Literal).set_text(text)
 
     def action_demo(self) -> None:
-        if self.busy:
+        if self.busy or self.lost:
             return
         self.busy = True
         self.refresh_bindings()
@@ -97,7 +109,7 @@ class WelcomeScreen(Screen[None]):
         self.app.call_from_thread(self._open, store)
 
     def action_init(self) -> None:
-        if self.busy:
+        if self.busy or self.lost:
             return
         app: Any = self.app
         try:

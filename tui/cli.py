@@ -45,7 +45,8 @@ def resolve_default(command: str | None) -> Path:
     """
     real = default_data_dir()
     demo_dir = demo_data_dir()
-    if command in ("init", "demo") or (real / Store.CONFIG).is_file():
+    # (data without config.toml is your own data that lost it: said so, not passed over)
+    if command in ("init", "demo") or (real / Store.CONFIG).is_file() or Store(real).holds_data():
         return real
     if (demo_dir / Store.CONFIG).is_file():
         if command is not None:
@@ -121,6 +122,8 @@ def start_app(c: Ctx) -> None:
     session = None
     if store.exists():
         session = run(c.session)
+    elif store.holds_data():
+        fail(str(store.missing_config()))
     elif not store.is_empty():
         fail(f"{c.data} is not empty but has no config.toml, so it is not a kpireview data "
              "directory. Pick another with --data DIR.")
@@ -146,6 +149,8 @@ def init(c: Ctx, organisation: str) -> None:
     """
     from .models import Config
 
+    if not c.store.exists() and c.store.holds_data():
+        fail(str(c.store.missing_config()))
     if not c.store.is_empty():
         fail(f"{c.data} is not empty; init only creates a new data directory")
     c.store.write_config(Config(organisation=organisation, hr_admins=[os_login()]))
@@ -170,6 +175,8 @@ def demo(ctx: click.Context) -> None:
 
     explicit = ctx.find_root().params.get("data") is not None
     target = ctx.obj.data if explicit else demo_data_dir()
+    if not (target / Store.CONFIG).is_file() and Store(target).holds_data():
+        fail(str(Store(target).missing_config()))
     if (target / Store.CONFIG).is_file() and not explicit:
         click.echo(f"The demo organisation already exists in {target}.")
         click.echo(f"Open it: kpireview (while you have no data of your own) or "

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from .models import Cycle, HistoryEntry, Person
 from .people import PeopleError, check_people
 from .store import (
+    RESTORE,
     DataFileError,
     Store,
     StoreError,
@@ -22,6 +23,7 @@ from .store import (
     parse_db_bytes,
     read_json_file,
     summary_of,
+    team_index_entries,
     validate_person,
 )
 from .templates import TemplateError
@@ -31,6 +33,8 @@ Progress = Callable[..., Any]
 # Folders whose files are not TinyDB data: presence files come and go with
 # open apps and are plain JSON.
 SKIP_DIRS = {"presence"}
+INDEX_ONLY = ("it is only a list index: 'kpireview doctor --repair-indexes' rebuilds it from "
+              "the review files")
 INDEX_FIX = "run 'kpireview doctor --repair-indexes' to rebuild the team indexes from the reviews"
 
 
@@ -47,9 +51,35 @@ def _skipped(root: Path, path: Path) -> bool:
     return bool(rel) and rel[0] in SKIP_DIRS or any(p.startswith(".") for p in rel)
 
 
+class RepairIncomplete(StoreError):
+    """`repair_indexes` left something out; the message says what and why."""
+
+
 def broken(exc: DataFileError) -> str:
-    return (f"{exc.path}: {exc.problem}; it was not changed: restore it from a backup "
-            "or repair it by hand")
+    if exc.advice == RESTORE:
+        return f"{exc.path}: {exc.problem}; it was not changed: {RESTORE}"
+    return f"{exc.path}: {exc.problem}; {exc.advice}"
+
+
+def people_problems(store: Store, data: dict[str, Any], templates: set[str]) -> list[str]:
+    """What a session or a save of people would refuse in people.json's tables `data`:
+    invalid people, then (when every person is valid) repeated ids and logins, unknown
+    managers and roles, managers in a circle. One line each, naming the file."""
+    path = store.people_path
+    docs = list(data.get("people", {}).values())
+    people: list[Person] = []
+    problems: list[str] = []
+    for doc in docs:
+        try:
+            people.append(validate_person(path, doc))
+        except DataFileError as exc:
+            problems.append(broken(exc))
+    if people and len(people) == len(docs):
+        try:
+            check_people(people, templates or {p.role for p in people})
+        except PeopleError as exc:
+            problems += [f"{path}: {p}; {RESTORE}" for p in exc.problems]
+    return problems
 
 
 def data_files(root: Path) -> list[Path]:
@@ -76,8 +106,10 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
         templates = set()
     for leftover in sorted(root.rglob(".*.tmp")):
         problems.append(f"{leftover}: a temporary file left by an interrupted save (safe to delete)")
+    missing = store.missing_people()
+    if missing is not None:
+        problems.append(broken(missing))
     files = data_files(root)
-    people: list[Person] = []
     people_ok = False
     reviews: dict[str, dict[str, Any]] = {}
     summaries: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -95,9 +127,7 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
                                     "people.json: 'kpireview doctor --repair-indexes' rebuilds it")
                     continue
                 if is_index:
-                    problems.append(f"{exc.path}: {exc.problem}; it is only a list index: "
-                                    "'kpireview doctor --repair-indexes' rebuilds it from the "
-                                    "review files")
+                    problems.append(f"{exc.path}: {exc.problem}; {INDEX_ONLY}")
                 else:
                     problems.append(broken(exc))
                 if is_review or is_index:
@@ -107,53 +137,48 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
                 continue
             try:
                 if rel == ("people.json",):
-                    people = []
-                    for d in data.get("people", {}).values():
-                        try:
-                            people.append(validate_person(path, d))
-                        except DataFileError as exc:
-                            problems.append(broken(exc))
-                    people_ok = len(people) == len(data.get("people", {}))
+                    trouble = people_problems(store, data, templates)
+                    problems += trouble
+                    people_ok = not trouble
                 elif rel == ("cycles.json",):
                     for d in data.get("cycles", {}).values():
                         Cycle.model_validate(d)
                 elif is_review:
                     review = store._review_from(path, data)
-                    expected_id = f"{rel[1]}/{Path(rel[2]).stem}"
-                    if review.id != expected_id:
-                        problems.append(
-                            f"{path}: holds review {review.id!r}, expected {expected_id!r} "
-                            "(was the file renamed or copied? put it back under its own name)"
-                        )
                     seqs = [HistoryEntry.model_validate(d).seq for d in data.get("history", {}).values()]
                     if len(seqs) != len(set(seqs)):
                         problems.append(f"{path}: history has duplicate sequence numbers")
                     reviews[review.id] = {"summary": summary_of(review)}
                 elif is_index:
-                    for d in data.get("summaries", {}).values():
-                        summaries[d.get("review_id", "?")] = (path, d)
+                    for d in team_index_entries(path, data):
+                        summaries[d["review_id"]] = (path, d)
             except DataFileError as exc:
-                problems.append(broken(exc))
-                if is_review:
+                if is_index:
+                    problems.append(f"{exc.path}: {exc.problem}; {INDEX_ONLY}")
+                else:
+                    problems.append(broken(exc))
+                if is_review or is_index:
                     broken_cycles.add(rel[1])
             except ValidationError as exc:
                 problems.append(f"{path}: invalid content: {first_error(exc)}")
                 if is_review:
                     broken_cycles.add(rel[1])
-    if people_ok and store.people_index_path.exists():
+            except Exception as exc:  # doctor reports what it cannot check; it never stops
+                problems.append(f"{path}: could not be checked ({type(exc).__name__}: {exc}); "
+                                f"it was not changed: {RESTORE}")
+                if is_review or is_index:
+                    broken_cycles.add(rel[1])
+    if store.people_path.is_file() and store.people_index_path.exists():
         raw = store.people_path.read_bytes()
         index = store.people_index_path.read_bytes()
-        if _parses(store, index) and index != store.people_index_bytes(raw):
+        if _parses(store, index) and _parses(store, raw) and index != store.people_index_bytes(raw):
+            then = ("once the problems with people.json above are fixed" if not people_ok
+                    else "(people.json itself is as it should be)")
             problems.append(
                 f"{store.people_index_path}: out of step with people.json (edited by hand?); "
-                "it is only an index, so nothing is wrong with the people, but starting "
-                "kpireview is slower until 'kpireview doctor --repair-indexes' rebuilds it"
+                "it is only an index that makes kpireview start faster: "
+                f"'kpireview doctor --repair-indexes' rebuilds it {then}"
             )
-    if people_ok and people:
-        try:
-            check_people(people, templates or {p.role for p in people})
-        except PeopleError as exc:
-            problems += [f"{store.people_path}: {p}" for p in exc.problems]
     for rid, info in reviews.items():
         if rid.split("/")[0] in broken_cycles:
             continue  # fix the broken file first; the index follows from it
@@ -162,10 +187,12 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
             problems.append(f"review {rid}: missing from its team index (lists will not show "
                             f"it); {INDEX_FIX}")
         elif found[1] != info["summary"]:
-            problems.append(
-                f"review {rid}: team index {found[0]} is out of date (state "
-                f"{found[1].get('state')} vs {info['summary']['state']}); {INDEX_FIX}"
-            )
+            indexed, actual = found[1], info["summary"]
+            differ = "; ".join(
+                f"{key} {indexed.get(key)!r} in the index, {actual.get(key)!r} in the review"
+                for key in sorted(set(indexed) | set(actual)) if indexed.get(key) != actual.get(key))
+            problems.append(f"review {rid}: team index {found[0]} is out of date ({differ}); "
+                            f"{INDEX_FIX}")
     for rid, (path, _) in summaries.items():
         if rid not in reviews and rid.split("/")[0] not in broken_cycles:
             problems.append(f"review {rid}: listed in team index {path} but its file is missing; "
@@ -181,21 +208,63 @@ def _parses(store: Store, raw: bytes) -> bool:
     return True
 
 
+def lost_config(root: Path) -> str | None:
+    """What to say about `root` when its config.toml is gone but its data is not
+    (never to be offered 'init' or the demo); None otherwise."""
+    store = Store(root)
+    if store.exists() or not store.holds_data():
+        return None
+    return str(store.missing_config())
+
+
 def repair_indexes(store: Store) -> int:
-    """Rebuild people-index.json, and every cycle's team indexes from its review files;
-    the number of reviews."""
-    try:
+    """Rebuild people-index.json from people.json, and every cycle's team indexes from
+    its review files; the number of reviews indexed.
+
+    An index is never made from a file that fails doctor's checks: such a
+    people.json or review file is left out, and `RepairIncomplete` says which
+    and why, after everything else was rebuilt.
+    """
+    left: list[str] = []
+    why = _people_unfit(store)
+    if why:
+        left.append(f"{store.people_index_path}: not rebuilt from people.json, because:\n  "
+                    + "\n  ".join(why))
+    else:
         store.write_people_index()
-    except DataFileError:
-        pass  # people.json itself is damaged: doctor names it; the index waits for it
     reviews_root = store.root / "reviews"
-    if not reviews_root.is_dir():
-        return 0
-    return sum(
-        store.rebuild_team_indexes(cdir.name)
-        for cdir in sorted(reviews_root.iterdir())
-        if cdir.is_dir() and not cdir.name.startswith(".")
-    )
+    count = 0
+    if reviews_root.is_dir():
+        count = sum(
+            store.rebuild_team_indexes(cdir.name, left)
+            for cdir in sorted(reviews_root.iterdir())
+            if cdir.is_dir() and not cdir.name.startswith(".")
+        )
+    if left:
+        raise RepairIncomplete(
+            f"rebuilt the team indexes of {count} review(s), but not everything:\n"
+            + "\n".join(left) + f"\nRun 'kpireview --data {store.root} doctor' to see every problem."
+        )
+    return count
+
+
+def _people_unfit(store: Store) -> list[str]:
+    """Why people.json may not be indexed (missing where it is needed, unreadable, or
+    failing the checks of a save); empty when it may."""
+    missing = store.missing_people()
+    if missing is not None:
+        return [broken(missing)]
+    try:
+        data = read_json_file(store.people_path)
+    except DataFileError as exc:
+        return [broken(exc)]
+    if data is None:
+        return []
+    try:
+        templates = set(store.templates())
+    except TemplateError:
+        templates = set()
+    return people_problems(store, data, templates)
 
 
 def backup_data_dir(store: Store, target: Path, progress: Progress | None = None) -> int:
@@ -207,7 +276,7 @@ def backup_data_dir(store: Store, target: Path, progress: Progress | None = None
     """
     target = Path(target)
     root = store.root
-    if not (root / Store.CONFIG).is_file():
+    if not (root / Store.CONFIG).is_file() and not store.holds_data():
         raise StoreError(f"{root} is not a kpireview data directory (no config.toml); "
                          "give it with --data DIR")
     if target.resolve() == root.resolve() or target.resolve().is_relative_to(root.resolve()):
@@ -230,9 +299,10 @@ def backup_data_dir(store: Store, target: Path, progress: Progress | None = None
     copy = Store(target)
     try:
         repair_indexes(copy)
-    except DataFileError:
-        pass  # a damaged review was copied as it is; doctor on the copy names it
+    except StoreError:
+        pass  # a damaged file was copied as it is; doctor on the copy names it
     return count
 
 
-__all__ = ["backup_data_dir", "check_data_dir", "data_files", "repair_indexes"]
+__all__ = ["RepairIncomplete", "backup_data_dir", "check_data_dir", "data_files", "lost_config",
+           "repair_indexes"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ class PeopleError(ValueError):
 
 def check_people(people: list[Person], template_ids: set[str],
                  where: dict[str, str] | None = None) -> None:
-    """Unknown managers, manager cycles, unknown roles, duplicate logins."""
+    """Repeated ids, unknown managers, manager cycles, unknown roles, duplicate logins."""
     where = where or {}
     problems: list[str] = []
     by_id = {p.id: p for p in people}
@@ -33,6 +34,10 @@ def check_people(people: list[Person], template_ids: set[str],
     def at(pid: str) -> str:
         return f"{where[pid]}: " if pid in where else ""
 
+    counts = Counter(p.id for p in people)
+    for pid in sorted(i for i, n in counts.items() if n > 1):
+        problems.append(f"{at(pid)}{pid}: the id is given to {counts[pid]} people "
+                        "(each person needs an id of their own)")
     for p in people:
         if p.manager and p.manager not in by_id:
             problems.append(f"{at(p.id)}{p.id}: manager {p.manager!r} is not a known person")

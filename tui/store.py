@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -67,16 +68,36 @@ class StoreError(Exception):
     """Something in the data directory stops the operation; nothing was written."""
 
 
-class DataFileError(StoreError):
-    """A data file that cannot be used as it is. It is left untouched."""
+RESTORE = "restore it from a backup or repair it by hand"
+UPGRADE = "upgrade kpireview to use it"
 
-    def __init__(self, path: Path, problem: str):
+
+class DataFileError(StoreError):
+    """A data file that cannot be used as it is. It is left untouched.
+
+    `advice` says what to do about it (by default: restore or repair it).
+    """
+
+    left = "The file was left as it is"
+
+    def __init__(self, path: Path, problem: str, advice: str = RESTORE):
         self.path = path
         self.problem = problem
-        super().__init__(
-            f"{path}: {problem}. The file was left as it is; restore it from a backup "
-            f"or repair it by hand, then run 'kpireview doctor'."
-        )
+        self.advice = advice
+        then = ", then run 'kpireview doctor'" if advice == RESTORE else ""
+        super().__init__(f"{path}: {problem}. {self.left}; {advice}{then}.")
+
+
+class MissingFile(DataFileError):
+    """A data file that is not there although the rest of the directory shows it was."""
+
+    left = "Nothing was written"
+
+
+def newer_schema(path: Path, version: int) -> DataFileError:
+    return DataFileError(
+        path, f"was written by a newer kpireview (schema version {version}, this program "
+        f"knows {SCHEMA_VERSION})", UPGRADE)
 
 
 class WriteError(StoreError, OSError):
@@ -190,7 +211,38 @@ def text_of(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            raise DataFileError(path, f"is {CUT_SHORT} (it ends in the middle of a character)") from None
         raise DataFileError(path, f"is not UTF-8 text (byte {exc.start})") from None
+
+
+CUT_SHORT = "cut short (truncated: an interrupted copy or a full disk?)"
+_NUMBER_CUT = re.compile(r"\.|[eE][-+]?")
+_ESCAPE_CUT = re.compile(r"u[0-9a-fA-F]{0,3}")
+
+
+def _cut_short(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the JSON in `text` is fine up to where the text ends (a valid beginning)."""
+    tail = text[exc.pos:].rstrip()
+    if not tail or exc.msg.startswith("Unterminated string"):
+        return True
+    if exc.msg == "Expecting value":  # a word or a number cut after its first letters
+        return any(word.startswith(tail) for word in ("true", "false", "null", "-"))
+    if exc.msg == "Expecting ',' delimiter":  # a number cut after "1." or "1e"
+        return bool(_NUMBER_CUT.fullmatch(tail))
+    if exc.msg.startswith("Invalid \\uXXXX escape"):
+        return bool(_ESCAPE_CUT.fullmatch(tail))
+    return False
+
+
+def json_problem(text: str, exc: json.JSONDecodeError) -> str:
+    """What is wrong with `text` that json could not read, as a person would put it."""
+    start = len(text) - len(text.lstrip())
+    if exc.pos > start and _cut_short(text, exc):
+        return f"is {CUT_SHORT}: its JSON stops part-way, at line {exc.lineno}, column {exc.colno}"
+    if exc.pos == start:
+        return f"is not JSON at all (it begins {text[start:start + 30].rstrip()!r})"
+    return f"is damaged JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
 
 
 def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
@@ -199,11 +251,7 @@ def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(raw.rstrip()) - 1 or not raw.rstrip().endswith(b"}")
-        hint = " — it looks truncated" if truncated else ""
-        raise DataFileError(
-            path, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}){hint}"
-        ) from None
+        raise DataFileError(path, json_problem(text, exc)) from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise DataFileError(path, "is JSON but not a TinyDB database (expected tables of documents)")
     for table_name, table in data.items():
@@ -216,11 +264,7 @@ def parse_db_bytes(path: Path, raw: bytes) -> dict[str, Any]:
                     path, f"table {table_name!r} document {doc_id} has no schema_version"
                 )
             if version > SCHEMA_VERSION:
-                raise DataFileError(
-                    path,
-                    f"was written by a newer kpireview (schema version {version}, this program "
-                    f"knows {SCHEMA_VERSION}); upgrade kpireview to use it",
-                )
+                raise newer_schema(path, version)
     return data
 
 
@@ -415,11 +459,7 @@ def config_data(path: Path, raw: bytes) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool):
         raise DataFileError(path, f"schema_version {version!r} is not a whole number")
     if version > SCHEMA_VERSION:
-        raise DataFileError(
-            path,
-            f"was written by a newer kpireview (schema version {version}, this program knows "
-            f"{SCHEMA_VERSION}); upgrade kpireview to use it",
-        )
+        raise newer_schema(path, version)
     missing = [k for k in CONFIG_KEYS if k not in data]
     if isinstance(data.get("default_scale"), dict):
         missing += [f"default_scale.{k}" for k in ("min", "max", "labels")
@@ -738,6 +778,64 @@ class Store:
     def exists(self) -> bool:
         return (self.root / self.CONFIG).is_file()
 
+    # What a data directory holds besides config.toml ('kpireview init' writes only that).
+    DATA_NAMES = ("people.json", "people-index.json", "cycles.json", "reviews")
+
+    def holds_data(self) -> list[str]:
+        """The kpireview data files and folders in the directory, config.toml aside."""
+        return [name for name in self.DATA_NAMES if (self.root / name).exists()]
+
+    def missing_config(self) -> StoreError:
+        """The error for a directory without config.toml. Where there is data, the
+        config was lost: restore it (init or demo would start a new organisation)."""
+        found = self.holds_data()
+        if not found:
+            return StoreError(
+                f"{self.root} is not a kpireview data directory (no {self.CONFIG}). "
+                "Run 'kpireview init' or 'kpireview demo' to create one."
+            )
+        from .models import Config
+
+        example = "".join(line for line in config_text(Config(hr_admins=["your-login"]))
+                          .splitlines(keepends=True) if not line.startswith("#"))
+        return MissingFile(
+            self.root / self.CONFIG,
+            f"is missing, but {self.root} holds kpireview data ({', '.join(found)})",
+            f"restore {self.CONFIG} from a backup (one made by 'kpireview backup'), or write "
+            f"it again by hand with every key and your organisation's HR admins, e.g.:\n\n"
+            f"{example}\nthen run 'kpireview doctor'",
+        )
+
+    def missing_people(self) -> MissingFile | None:
+        """The error for a lost people.json: None while it is there, or in a new directory
+        (no people yet); else reviews or people-index.json show there were people."""
+        if self.people_path.exists():
+            return None
+        found = None
+        if self.people_index_path.exists():
+            found = self.people_index_path.name
+        else:
+            for cdir in self._cycle_dirs(None):
+                review = next((f for f in cdir.rglob("*.json") if not f.name.startswith(".")), None)
+                if review is not None:
+                    found = f"review files ({review.relative_to(self.root)})"
+                    break
+        if found is None:
+            return None
+        return MissingFile(
+            self.people_path, f"is missing, but {self.root} has {found}, so it held people before",
+            "restore people.json from a backup (one made by 'kpireview backup'), then run "
+            "'kpireview doctor'. Do not add people until then: that would start an "
+            "organisation chart without everyone else",
+        )
+
+    def _no_people(self) -> PeopleIndex:
+        """The index when people.json is not there: empty, unless it was lost."""
+        missing = self.missing_people()
+        if missing is not None:
+            raise missing
+        return PeopleIndex()
+
     def is_empty(self) -> bool:
         return not self.root.exists() or not any(self.root.iterdir())
 
@@ -815,10 +913,7 @@ class Store:
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            raise StoreError(
-                f"{self.root} is not a kpireview data directory (no {self.CONFIG}). "
-                "Run 'kpireview init' or 'kpireview demo' to create one."
-            ) from None
+            raise self.missing_config() from None
         except OSError as exc:
             raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
 
@@ -908,7 +1003,7 @@ class Store:
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            return PeopleIndex()
+            return self._no_people()
         except OSError as exc:
             raise DataFileError(path, f"cannot be read ({exc.strerror})") from None
         with self._cache_guard:
@@ -938,7 +1033,7 @@ class Store:
         path = self.people_path
         raw, st = self._read_people()
         if raw is None:
-            return PeopleIndex()
+            return self._no_people()
         digest = hashlib.sha256(raw).digest()
         with self._cache_guard:
             cached = self._people_cache
@@ -950,7 +1045,7 @@ class Store:
             if found is None:
                 raw, st = self._read_people()  # (again: it may have changed meanwhile)
                 if raw is None:
-                    return PeopleIndex()
+                    return self._no_people()
                 digest = hashlib.sha256(raw).digest()
                 data = parse_db_bytes(path, raw)
                 del raw
@@ -965,6 +1060,8 @@ class Store:
         """people.json's documents by id, read from the file as it is now: they are not
         kept with the index (newer, if anything, than the index)."""
         raw, _ = self._read_people()
+        if raw is None:
+            self._no_people()
         data = parse_db_bytes(self.people_path, raw) if raw is not None else {}
         return {d["id"]: d for d in data.get("people", {}).values()
                 if isinstance(d, dict) and isinstance(d.get("id"), str)}
@@ -1057,6 +1154,8 @@ class Store:
         path = self.people_path
         with self.locked(path):
             raw, _ = self._read_people()
+            if raw is None:
+                self._no_people()  # refused where people.json was lost: never a new one
             data = parse_db_bytes(path, raw) if raw is not None else {}
             index = PeopleIndex.build(list(data.get("people", {}).values()), path)
             current = dict(index.by_id)  # (validates everyone)
@@ -1141,9 +1240,25 @@ class Store:
         if len(docs) != 1:
             raise DataFileError(path, f"holds {len(docs)} review documents, expected 1")
         try:
-            return Review.model_validate(docs[0])
+            review = Review.model_validate(docs[0])
         except ValidationError as exc:
             raise DataFileError(path, f"holds an invalid review: {first_error(exc)}") from None
+        # A review is found, listed and permitted by its file name: fields that
+        # disagree with it (a hand edit, a copied file) are not guessed between.
+        cycle_id, person_id = path.parent.name, path.stem
+        wrong = [f"{name} {value!r} (the file name says {want!r})"
+                 for name, value, want in (("id", review.id, f"{cycle_id}/{person_id}"),
+                                           ("cycle_id", review.cycle_id, cycle_id),
+                                           ("person_id", review.person_id, person_id))
+                 if value != want]
+        if wrong:
+            raise DataFileError(
+                path, f"does not match its file name reviews/{cycle_id}/{person_id}.json: it "
+                f"holds {', '.join(wrong)}",
+                "put the review back under its own name or change those fields back by hand "
+                "(or restore it from a backup), then run 'kpireview doctor --repair-indexes'",
+            )
+        return review
 
     def _history_from(self, path: Path, data: dict[str, Any]) -> list[HistoryEntry]:
         from pydantic import ValidationError
@@ -1303,8 +1418,10 @@ class Store:
         old_path = self.team_index_path(review.cycle_id, old_reviewer) if old_reviewer else None
         with self.locked(index_path):
             index = self._open(index_path)
+            team_index_entries(index_path, index.storage.read())  # type: ignore[attr-defined]
             if old_path is not None:
-                read_json_file(old_path)  # it must be readable too before anything is written
+                # it must be readable too before anything is written
+                team_index_entries(old_path, read_json_file(old_path))
             atomic_write_bytes(path, dump_json(data))
             table = index.table("summaries")
             summary = summary_of(review)
@@ -1319,21 +1436,30 @@ class Store:
                 old_index.table("summaries").remove(Query().review_id == review.id)
                 old_index.storage.commit()  # type: ignore[attr-defined]
 
-    def rebuild_team_indexes(self, cycle_id: str) -> int:
+    def rebuild_team_indexes(self, cycle_id: str, problems: list[str] | None = None) -> int:
         """Write every team index of a cycle afresh from its review files.
 
         The indexes only repeat what the reviews say, so this loses nothing.
-        Returns the number of reviews indexed.
+        Returns the number of reviews indexed. A review file that cannot be
+        read raises `DataFileError` before anything is written; with
+        `problems`, it is left out of the indexes and described there instead.
         """
         cdir = self.root / "reviews" / cycle_id
         by_reviewer: dict[str, list[dict[str, Any]]] = {}
         for f in sorted(cdir.glob("*.json")):
             if f.name.startswith("."):
                 continue
-            data = read_json_file(f)
-            if data is None:
+            try:
+                data = read_json_file(f)
+                if data is None:
+                    continue
+                review = self._review_from(f, data)
+            except DataFileError as exc:
+                if problems is None:
+                    raise
+                problems.append(f"{exc.path}: {exc.problem}. It was left out of the team "
+                                f"indexes and as it is; {exc.advice}")
                 continue
-            review = self._review_from(f, data)
             by_reviewer.setdefault(review.reviewer_id, []).append(summary_of(review))
         teams = cdir / "teams"
         existing = {f.stem for f in teams.glob("*.json") if not f.name.startswith(".")}
@@ -1385,7 +1511,7 @@ class Store:
                 files = sorted(f for f in (cdir / "teams").glob("*.json") if not f.name.startswith("."))
             for f in files:
                 try:
-                    data = read_json_file(f)
+                    entries = team_index_entries(f, read_json_file(f))
                 except DataFileError as exc:
                     if problems is None:
                         raise
@@ -1396,9 +1522,7 @@ class Store:
                         "the reviews listed in it are missing from these lists until then."
                     )
                     continue
-                if data is None:
-                    continue
-                for doc in data.get("summaries", {}).values():
+                for doc in entries:
                     if person_id is None or doc.get("person_id") == person_id:
                         yield doc
 
@@ -1650,6 +1774,51 @@ def summary_of(review: Review) -> dict[str, Any]:
         "overall": None if result.score is None else fmt(result.score),
         "complete": result.complete,
     }
+
+
+# The fields of a team index entry (see `summary_of`) and their types.
+SUMMARY_FIELDS: dict[str, type] = {
+    "review_id": str, "cycle_id": str, "person_id": str, "person_name": str,
+    "reviewer_id": str, "role_id": str, "role_title": str, "state": str,
+    "done": int, "total": int, "complete": bool,
+}
+_STATES = frozenset(s.value for s in State)
+_TYPE_WORDS = {str: "text", int: "a whole number", bool: "true or false"}
+
+
+def summary_fault(doc: dict[str, Any], cycle_id: str, reviewer_id: str) -> str | None:
+    """What is wrong with one entry of `cycle_id`'s team index of `reviewer_id`, or None."""
+    for name, kind in SUMMARY_FIELDS.items():
+        value = doc.get(name)
+        if type(value) is not kind:
+            return f"{name} is missing" if name not in doc else (
+                f"{name} {value!r} is not {_TYPE_WORDS[kind]}")
+    overall = doc.get("overall")
+    if overall is not None and type(overall) is not str:
+        return f"overall {overall!r} is not a score"
+    if doc["state"] not in _STATES:
+        return f"state {doc['state']!r} is not a review state"
+    if not ID_RE.fullmatch(doc["person_id"]):
+        return f"person_id {doc['person_id']!r} is not a person id"
+    if (doc["cycle_id"], doc["reviewer_id"], doc["review_id"]) != (
+            cycle_id, reviewer_id, f"{cycle_id}/{doc['person_id']}"):
+        return (f"review {doc['review_id']!r} of reviewer {doc['reviewer_id']!r} in cycle "
+                f"{doc['cycle_id']!r} does not belong in this file")
+    return None
+
+
+def team_index_entries(path: Path, data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The entries of the team index file `path` (reviews/<cycle>/teams/<reviewer>.json),
+    whose tables are `data`; `DataFileError` for one that is not a review's summary."""
+    if data is None:
+        return []
+    cycle_id, reviewer_id = path.parent.parent.name, path.stem
+    entries = list(data.get("summaries", {}).items())
+    for key, doc in entries:
+        fault = summary_fault(doc, cycle_id, reviewer_id)
+        if fault is not None:
+            raise DataFileError(path, f"entry {key}: {fault}")
+    return [doc for _, doc in entries]
 
 
 REOPEN_MAY_CHANGE = {"state", "signoffs", "revision", "updated_at"}
