@@ -448,7 +448,9 @@ class Session:
         def apply(r: Review) -> tuple[State, list[HistoryEntry]]:
             sides = self.sides(r)
             role = SignRole.manager if "manager" in sides else SignRole.employee
-            entries = workflow.sign(r, self.actor, role, seen_revision, now())
+            # the signature covers the history up to the signing (read under the lock)
+            history = self.store.history(review_id)
+            entries = workflow.sign(r, self.actor, role, seen_revision, now(), history)
             return r.state, entries
 
         return self._change(review_id, check, apply)
@@ -472,9 +474,10 @@ class Session:
         """Add a history entry (an export) for a review this person can see."""
         from . import workflow
 
-        self._visible(review_id)
+        review, _ = self._visible(review_id)
         self.store.append_history(
-            review_id, [workflow.entry(self.actor, now(), action, note=note)]
+            review_id,
+            [workflow.entry(self.actor, now(), action, note=note, revision=review.revision)],
         )
 
     def record_each(self, review_ids: Iterator[str], action: str,
@@ -505,7 +508,8 @@ class Session:
                 history = [e for e in snapshot.history() if not hides(e.field, hidden)]
                 note = work(review_id, self._make_view(review, sides), history)
                 if note is not None:
-                    batch.add(snapshot, [workflow.entry(self.actor, now(), action, note=note)])
+                    batch.add(snapshot, [workflow.entry(self.actor, now(), action, note=note,
+                                                        revision=review.revision)])
         finally:
             batch.commit()
 

@@ -95,6 +95,11 @@ def register(main: click.Group) -> None:
         empty one (no config.toml), you become its HR admin and the person,
         manager and cycle records are created from the files.
 
+        With --replace, a file that lacks values its exporter could not see
+        (a blind phase) is refused; each value the import changes is recorded
+        in the review's history. An import is all or nothing: if a write fails
+        part-way, every file written before it is put back.
+
         \b
         Examples:
           kpireview import --check 2026-h2--alex.toml
@@ -102,7 +107,13 @@ def register(main: click.Group) -> None:
           kpireview --data ~/restored import --replace 2026-h2--alex.toml
         """
         from .access import AccessError, os_login
-        from .export import ReviewFileError, import_reviews, read_review_file, recomputed
+        from .export import (
+            ImportFailed,
+            ReviewFileError,
+            import_reviews,
+            read_review_file,
+            recomputed,
+        )
 
         store = c.store
         session = None
@@ -138,13 +149,19 @@ def register(main: click.Group) -> None:
                 click.echo(f"{len(checked)} file(s) are valid (checked without the data "
                            f"directory: only an HR admin can check against {c.data}).")
                 return
+
+            def progress(items, label):  # type: ignore[no-untyped-def]
+                return click.progressbar(items, label=label, file=sys.stderr)
+
             result = import_reviews(store, files, login, session=session, replace=replace,
-                                    write=not check_only)
+                                    write=not check_only, progress=progress)
         except ReviewFileError as exc:
             for line in exc.problems:
                 click.echo(line, err=True)
             fail(f"{len(exc.problems)} problem(s); nothing was imported. Fix the file(s) and "
                  "run again ('kpireview import --check FILE...' checks without writing).")
+        except ImportFailed as exc:  # stopped while writing; says what was put back
+            fail(str(exc))
         except (AccessError, *EXPECTED) as exc:
             fail(str(exc))
         for warning in result.warnings:

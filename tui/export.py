@@ -39,9 +39,11 @@ wrong) and `ExportError`; nothing is written when either is raised.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,12 +73,15 @@ from .store import (
     NotFound,
     Store,
     StoreError,
+    atomic_write_bytes,
     atomic_write_text,
     fsync_dir,
+    lock_path_for,
     now,
     sync_files,
 )
-from .workflow import content_digest, entry
+from .workflow import DIGEST_V2, entry, signature_holds
+from .workflow import _canonical as canonical
 
 if TYPE_CHECKING:  # pragma: no cover
     from .access import ReviewView, Session
@@ -756,10 +761,10 @@ def parse_review(text: str, source: str) -> ReviewFile:
     except ValidationError as exc:
         raise fail(_describe(exc, data, _REVIEW_FIELDS)) from None
 
-    problems = _consistency(doc, review)
+    history = [HistoryEntry(seq=0, **h.model_dump()) for h in doc.history]
+    problems = _consistency(doc, review, history)
     if problems:
         raise fail(problems)
-    history = [HistoryEntry(seq=0, **h.model_dump()) for h in doc.history]
     cycle = Cycle(**doc.cycle.model_dump())
     return ReviewFile(
         source=source, review=review, history=history, cycle=cycle,
@@ -768,7 +773,7 @@ def parse_review(text: str, source: str) -> ReviewFile:
     )
 
 
-def _consistency(doc: ReviewDocument, review: Review) -> list[str]:
+def _consistency(doc: ReviewDocument, review: Review, history: list[HistoryEntry]) -> list[str]:
     problems = []
     if doc.review.id is not None and doc.review.id != review.id:
         problems.append(
@@ -799,15 +804,16 @@ def _consistency(doc: ReviewDocument, review: Review) -> list[str]:
                         f"{where}: KPI {action.kpi_id!r} belongs to KRA {owner_kra!r}, "
                         f"not {action.kra_id!r}"
                     )
-    digest = content_digest(review)
     for n, signoff in enumerate(review.signoffs, 1):
         if signoff.person_id not in (review.person_id, review.reviewer_id):
             problems.append(
                 f"sign-off #{n}: {signoff.person_id!r} is neither the person nor the manager"
             )
-        elif review.state is State.signed_off and signoff.digest != digest:
+        elif review.state is State.signed_off and not signature_holds(review, signoff, history):
+            covers = ("content or history" if signoff.digest.startswith(DIGEST_V2)
+                      else "content")
             problems.append(
-                f"sign-off #{n} ({signoff.role.value} {signoff.person_id}): the signed content "
+                f"sign-off #{n} ({signoff.role.value} {signoff.person_id}): the signed {covers} "
                 "does not match this file — it was changed after signing. A signed review "
                 "cannot be edited in a file; reopen it in kpireview instead"
             )
@@ -1002,8 +1008,28 @@ def plan_import(store: Store, files: list[ReviewFile], login: str, replace: bool
                     f"{f.source}: review {r.id} is signed off in {store.root} and cannot be "
                     "replaced; an HR admin must reopen it first"
                 )
+            elif f.hidden:
+                by = f.data.get("exported_by")
+                problems.append(
+                    f"{f.source}: exported by {by or 'someone'} who could not see everything "
+                    f"({'; '.join(f.hidden)}), so those values are missing from it; replacing "
+                    f"review {r.id} with it would wipe them in {store.root}. Export the review "
+                    "again as an HR admin (or as the manager after the blind phase) and import "
+                    "that file"
+                )
             else:
-                replaced.append(r.id)
+                try:
+                    replacement(f, current, store.history(r.id), actor or "", now())
+                except StoreError as exc:
+                    problems.append(str(exc))
+                else:
+                    replaced.append(r.id)
+                    if current.revision > f.review.revision:
+                        warnings.append(
+                            f"{f.source}: review {r.id} was changed here after this file was "
+                            f"exported (revision {current.revision} here, {f.review.revision} in "
+                            "the file); those changes are replaced, each recorded in its history"
+                        )
         want_person(f.source, "person", r.person_id, r.person_name, r.person_login or None,
                     r.reviewer_id, r.role_id)
         c = f.cycle
@@ -1025,7 +1051,7 @@ def plan_import(store: Store, files: list[ReviewFile], login: str, replace: bool
                 )
         else:
             new_cycles[c.id] = (c, f.source)
-        if f.hidden:
+        if f.hidden and r.id not in replaced:
             warnings.append(
                 f"{f.source}: exported by someone who could not see everything "
                 f"({'; '.join(f.hidden)}); those values are missing from the import"
@@ -1061,30 +1087,296 @@ def _key(e: HistoryEntry) -> tuple[Any, ...]:
     return (e.at, e.who, e.action, e.field, e.old, e.new, e.note, e.revision)
 
 
-def apply_import(store: Store, plan: ImportResult, login: str) -> None:
-    """Write what `plan_import` found: config (new directory), people, cycles, reviews."""
+# --- replacing a review: what changes --------------------------------------------
+
+
+def _as_text(value: Any) -> str | None:
+    """A canonical value as history text; '' and empty lists are "not set" (None)."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float)):
+        return str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _fields(review: Review) -> dict[tuple[str, ...], tuple[str, str | None]]:
+    """Every value of a review, keyed, with the history field name an edit of it gets
+    (`kpi.actual`, `kpi.comment.author`, `kra.weight`, `action.a1.due`, `state`, ...)."""
+    doc = canonical(review.model_dump(exclude={"schema_version", "revision", "updated_at"}))
+    out: dict[tuple[str, ...], tuple[str, str | None]] = {}
+
+    def put(key: tuple[str, ...], name: str, value: Any) -> None:
+        out[key] = (name, _as_text(value))
+
+    for kra in doc.pop("kras"):
+        kpis = kra.pop("kpis")
+        for k, v in kra.items():
+            put(("kra", kra["id"], k), f"{kra['id']}.{k}", v)
+        for kpi in kpis:
+            for c in kpi.pop("comments"):
+                put(("comment", kpi["id"], c["author"]), f"{kpi['id']}.comment.{c['author']}",
+                    c["text"])
+            for k, v in kpi.items():
+                put(("kpi", kpi["id"], k), f"{kpi['id']}.{k}", v)
+    for a in doc.pop("actions"):
+        for k, v in a.items():
+            put(("action", a["id"], k), f"action.{a['id']}.{k}", v)
+    for so in doc.pop("signoffs"):
+        put(("signoff", so["role"]), f"signoff.{so['role']}", so)
+    for k, v in doc.items():
+        put(("review", k), k, v)
+    return out
+
+
+def changed_fields(old: Review, new: Review) -> list[tuple[str, str | None, str | None]]:
+    """(field, old, new) for every value that differs, revision and updated_at aside."""
+    before, after = _fields(old), _fields(new)
+    changes = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        name, was = before.get(key, ("", None))
+        name2, now_ = after.get(key, ("", None))
+        if was != now_:
+            changes.append((name or name2, was, now_))
+    return changes
+
+
+def _action_of(field_name: str) -> str:
+    if field_name == "state":
+        return "state"
+    return "action" if field_name.startswith("action.") else "set"
+
+
+def replacement(f: ReviewFile, current: Review, history: list[HistoryEntry], actor: str,
+                at: datetime) -> tuple[Review, list[HistoryEntry]]:
+    """The review that replaces `current` (stored, with `history`) and the entries to add.
+
+    The file's entries the history lacks, then one entry per changed value
+    (old → new), like any edit. The revision moves past the stored one when
+    anything changed (a signing alone, as in kpireview, keeps it); a signed-off
+    file keeps its own revision and must still hold its signatures on the
+    merged history. Raises `StoreError` (nothing written) when it cannot.
+    """
+    new = f.review
+    changes = changed_fields(current, new)
+    content = [c for c in changes if c[0] != "state" and not c[0].startswith("signoff.")]
+    if new.revision > current.revision or not changes:
+        revision = max(new.revision, current.revision)
+    elif not content and new.revision == current.revision:
+        revision = new.revision
+    else:
+        revision = current.revision + 1
+    known = {_key(e) for e in history}
+    entries = [e for e in f.history if _key(e) not in known]
+    if new.state is State.signed_off:
+        if revision != new.revision:
+            raise StoreError(
+                f"{f.source}: review {new.id} is signed at revision {new.revision} in this file, "
+                f"but the review here was changed after that (it is at revision "
+                f"{current.revision}); a signed file cannot replace those changes. "
+                f"Compare the two ('kpireview export --cycle {new.cycle_id} --person "
+                f"{new.person_id}') and go on with the review here"
+            )
+        if not all(signature_holds(new, s, [*history, *entries]) for s in new.signoffs):
+            raise StoreError(
+                f"{f.source}: review {new.id}: the history here differs from the history this "
+                "file was signed with, so its signatures would not hold here. Go on with the "
+                "review here, or import the file into a new data directory"
+            )
+    note = f"imported from {f.source}"
+    entries += [entry(actor, at, _action_of(name), name, old, value, note=note, revision=revision)
+                for name, old, value in changes]
+    review = new.model_copy(update={"revision": revision,
+                                    "updated_at": at if changes else current.updated_at})
+    return review, entries
+
+
+# --- writing an import, all or nothing -------------------------------------------------
+
+
+class ImportFailed(StoreError):
+    """An import stopped part-way; what it had written was put back (the message says
+    exactly what could not be)."""
+
+
+_UNREADABLE = b"\0(could not be read)"
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+class _Undo:
+    """What an import wrote, to put back if it cannot finish: each file's bytes before
+    and after our write (None: no file), and the folders and lock files it created."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.files: dict[Path, list[bytes | None]] = {}
+        self.created: list[Path] = []
+        self.doing = "starting"
+
+    @contextmanager
+    def writing(self, *paths: Path) -> Iterator[None]:
+        """Hold the paths' locks (the store's methods take them again) while the caller
+        writes them, so that what is read before and after is exactly our write."""
+        with ExitStack() as stack:
+            for path in paths:
+                folder = path.parent
+                while not folder.exists():
+                    self.created.append(folder)
+                    folder = folder.parent
+                if not lock_path_for(path).exists():
+                    self.created.append(lock_path_for(path))
+                stack.enter_context(self.store.locked(path))
+                if path not in self.files:
+                    self.files[path] = [_bytes(path), None]
+            try:
+                yield
+            finally:
+                for path in paths:
+                    try:
+                        self.files[path][1] = _bytes(path)
+                    except OSError:
+                        self.files[path][1] = _UNREADABLE
+
+    def rollback(self, cause: BaseException) -> ImportFailed:
+        """Put back every file that still holds what we wrote; remove what we created."""
+        store, left = self.store, []
+        restored: set[Path] = set()
+        not_back: set[Path] = set()
+        for path, (before, after) in reversed(self.files.items()):
+            if before == after:
+                continue
+            try:
+                with store.locked(path):
+                    current = _bytes(path)
+                    if current == after:
+                        if before is None:
+                            path.unlink()
+                        else:
+                            atomic_write_bytes(path, before)
+                        restored.add(path)
+                    elif current != before:
+                        left.append(f"{path} (changed by someone else after the import wrote "
+                                    "it; left as it is, with both changes)")
+                        not_back.add(path)
+            except (OSError, StoreError) as exc:
+                left.append(f"{path} (could not be put back: {exc})")
+                not_back.add(path)
+        # The indexes put back byte for byte match the reviews put back; a cycle where
+        # something stayed gets its team indexes rebuilt from its review files.
+        reviews = store.root / "reviews"
+        for cycle_id in sorted({p.relative_to(reviews).parts[0] for p in not_back
+                                if p.is_relative_to(reviews)}):
+            try:
+                store.rebuild_team_indexes(cycle_id)
+            except (OSError, StoreError) as exc:
+                left.append(f"the team indexes of {cycle_id} (could not be rebuilt: {exc})")
+        if store.people_path in restored and store.people_path.exists():
+            try:
+                store.write_people_index()
+            except (OSError, StoreError) as exc:
+                left.append(f"{store.people_index_path} (could not be rebuilt: {exc})")
+        for extra in sorted(self.created, key=lambda p: len(p.parts), reverse=True):
+            try:
+                if extra.is_dir():
+                    extra.rmdir()
+                else:
+                    extra.unlink(missing_ok=True)
+            except OSError:
+                pass  # a folder something else was put into meanwhile stays
+        why = str(cause) or type(cause).__name__
+        if isinstance(cause, KeyboardInterrupt):
+            why = "interrupted"
+        head = f"the import stopped while {self.doing}: {why}"
+        if not left:
+            return ImportFailed(f"{head}\nNothing of the import was kept: every file it had "
+                                f"written in {store.root} was put back as it was.")
+        return ImportFailed(
+            f"{head}\nThe import was undone except for {len(left)} file(s) that could not be "
+            "put back:\n" + "\n".join(f"  {line}" for line in left)
+            + f"\nRun 'kpireview --data {store.root} doctor' to check the data directory (with "
+              "--repair-indexes to rebuild the indexes), and look at or restore those files "
+              "from a backup before you import again."
+        )
+
+
+def apply_import(store: Store, plan: ImportResult, login: str,
+                 progress: Progress | None = None) -> None:
+    """Write what `plan_import` found: config (new directory), people, cycles, reviews.
+
+    All or nothing: when anything fails part-way (a full disk, a lock, a file
+    changed meanwhile, Ctrl-C), every file written so far is put back as it
+    was, and `ImportFailed` says so (or names what could not be put back).
+    """
+    undo = _Undo(store)
+    try:
+        _write_import(store, plan, login, undo, progress)
+    except BaseException as exc:
+        raise undo.rollback(exc) from exc
+    plan.written = True
+
+
+def _write_import(store: Store, plan: ImportResult, login: str, undo: _Undo,
+                  progress: Progress | None) -> None:
     if plan.new_directory:
-        store.write_config(Config(hr_admins=[login]))
+        undo.doing = f"creating {store.root / store.CONFIG}"
+        with undo.writing(store.root / store.CONFIG):
+            store.write_config(Config(hr_admins=[login]))
     if plan.people:
-        store.save_people(plan.people)
-    for cycle in plan.cycles:
-        store.save_cycle(cycle)
-    for f in plan.files:
-        replacing = f.review.id in plan.replaced
+        undo.doing = f"adding people to {store.people_path}"
+        with undo.writing(store.people_path, store.people_index_path):
+            store.save_people(plan.people)
+    if plan.cycles:
+        undo.doing = f"adding cycles to {store.cycles_path}"
+        with undo.writing(store.cycles_path):
+            for cycle in plan.cycles:
+                store.save_cycle(cycle)
+    at = now()
+    with _progress(progress, plan.files, f"Importing {len(plan.files)} review(s)") as files:
+        for f in files:
+            undo.doing = f"writing review {f.review.id} from {f.source}"
+            _write_review(store, plan, f, undo, at)
+
+
+def _write_review(store: Store, plan: ImportResult, f: ReviewFile, undo: _Undo,
+                  at: datetime) -> None:
+    review, replacing = f.review, f.review.id in plan.replaced
+    with undo.writing(store.review_path(review.id)):
         entries = list(f.history)
         note = f"imported from {f.source}"
+        indexes = {store.team_index_path(review.cycle_id, review.reviewer_id)}
         if replacing:
-            known = {_key(e) for e in store.history(f.review.id)}
-            entries = [e for e in entries if _key(e) not in known]
+            current = store.load_review(review.id)
+            indexes.add(store.team_index_path(current.cycle_id, current.reviewer_id))
+            review, entries = replacement(f, current, store.history(review.id), plan.actor, at)
             note += f" (replacing the review that was here; file revision {f.review.revision})"
-        entries.append(entry(plan.actor, now(), "import", note=note, revision=f.review.revision))
-        store.create_review(f.review, entries, replace=replacing)
-    plan.written = True
+        entries.append(entry(plan.actor, at, "import", note=note, revision=review.revision))
+        with undo.writing(*sorted(indexes)):
+            store.create_review(review, entries, replace=replacing)
+
+
+@contextmanager
+def _progress(progress: Progress | None, items: list[Any], label: str) -> Iterator[Any]:
+    """`items`, through a progress bar when `progress` is given and there are many."""
+    if progress is None or len(items) < PROGRESS_FROM:
+        yield items
+        return
+    with progress(items, label=label) as bar:
+        yield bar
+
+
+PROGRESS_FROM = 20  # files; fewer import in a blink
 
 
 def import_reviews(store: Store, paths: Iterable[Path], login: str,
                    session: Session | None = None, replace: bool = False,
-                   write: bool = True) -> ImportResult:
+                   write: bool = True, progress: Progress | None = None) -> ImportResult:
     """Validate every file and the target first; write only when all of it is good.
 
     Into an existing data directory only an HR admin (`session.is_hr`) may
@@ -1103,14 +1395,16 @@ def import_reviews(store: Store, paths: Iterable[Path], login: str,
         actor = session.actor
     files: list[ReviewFile] = []
     problems: list[str] = []
-    for path in paths:
-        try:
-            files.append(read_review_file(Path(path)))
-        except ReviewFileError as exc:
-            problems.extend(exc.problems)
+    paths = list(paths)
+    with _progress(progress, paths, f"Checking {len(paths)} file(s)") as items:
+        for path in items:
+            try:
+                files.append(read_review_file(Path(path)))
+            except ReviewFileError as exc:
+                problems.extend(exc.problems)
     if problems:
         raise ReviewFileError(problems)
     plan = plan_import(store, files, login, replace=replace, actor=actor)
     if write:
-        apply_import(store, plan, login)
+        apply_import(store, plan, login, progress)
     return plan

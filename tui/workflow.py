@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -368,7 +368,10 @@ def advance(review: Review, who: str, at: datetime) -> list[HistoryEntry]:
 
 
 def sign(review: Review, person_id: str, role: SignRole, seen_revision: int,
-         at: datetime) -> list[HistoryEntry]:
+         at: datetime, history: list[HistoryEntry] | None = None) -> list[HistoryEntry]:
+    """Sign as `role`. With `history` (the review's history so far), the signature
+    also covers the history up to and including this signing (`signature_digest`);
+    without it, only the content (`content_digest`, as before)."""
     if review.state is not State.joint_review:
         raise WorkflowError(f"a review is signed in joint review, not in {review.state.label}")
     if seen_revision != review.revision:
@@ -381,15 +384,19 @@ def sign(review: Review, person_id: str, role: SignRole, seen_revision: int,
         raise WorkflowError(
             f"{len(missing)} thing(s) missing before sign-off, first: {missing[0]}"
         )
-    review.signoffs = [s for s in review.signoffs if s.role is not role]
-    review.signoffs.append(SignOff(person_id=person_id, role=role, at=at, revision=review.revision,
-                                   digest=content_digest(review)))
     entries = [entry(person_id, at, "sign", "signoff", None, role.value,
                      note=f"signed revision {review.revision}", revision=review.revision)]
-    if {s.role for s in review.valid_signoffs()} == {SignRole.employee, SignRole.manager}:
-        review.state = State.signed_off
+    others = {s.role for s in review.valid_signoffs() if s.role is not role}
+    closes = others | {role} == {SignRole.employee, SignRole.manager}
+    if closes:
         entries.append(entry(person_id, at, "state", "state", State.joint_review.value,
                              State.signed_off.value, note="both signed", revision=review.revision))
+    digest = (content_digest(review) if history is None
+              else signature_digest(review, [*history, *entries]))
+    review.signoffs = [s for s in review.signoffs if s.role is not role] + [
+        SignOff(person_id=person_id, role=role, at=at, revision=review.revision, digest=digest)]
+    if closes:
+        review.state = State.signed_off
     return entries
 
 
@@ -423,20 +430,77 @@ def _canonical(value: Any) -> Any:
 
 
 def content_digest(review: Review) -> str:
-    """A fingerprint of everything a signature vouches for.
+    """A fingerprint of the content a signature vouches for (digest version 1).
 
     The KRAs and KPIs with every number, rating and comment, the actions, who
     and what is reviewed. Numbers are normalised (4.0 and 4 are the same) so an
     export and re-import keeps the digest; any edited value changes it.
     """
-    content = review.model_dump(
+    return _sha256(_content(review))
+
+
+def _content(review: Review) -> dict[str, Any]:
+    return review.model_dump(
         mode="python",
         include={"cycle_id", "person_id", "reviewer_id", "role_id", "role_version", "scale",
                  "bands", "achievement_cap", "kras", "actions"},
     )
-    text = json.dumps(_canonical(content), sort_keys=True, ensure_ascii=False,
+
+
+def _sha256(value: Any) -> str:
+    text = json.dumps(_canonical(value), sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+DIGEST_V2 = "v2:"
+
+
+def signature_digest(review: Review, history: list[HistoryEntry]) -> str:
+    """Digest version 2 (`v2:` + SHA-256): the content of `content_digest`, the
+    names shown on the review (person, reviewer, role title: a signed review is
+    a snapshot, and a reader takes the names for what was signed), and the
+    history entries given — up to and including the signing. Entries added
+    later (exports, a reopen) are not covered. Fields of an entry that a TOML
+    export leaves out when empty ('' and None) count as the same; times are
+    compared in UTC.
+    """
+    names = {"person_name": review.person_name, "reviewer_name": review.reviewer_name,
+             "role_title": review.role_title}
+    entries = [
+        [e.at.astimezone(timezone.utc), e.who, e.action, e.field or None, e.old or None,
+         e.new or None, e.note or None, e.revision]
+        for e in history
+    ]
+    return DIGEST_V2 + _sha256({"content": _content(review), "names": names, "history": entries})
+
+
+def signed_history(history: list[HistoryEntry], signoff: SignOff) -> list[HistoryEntry] | None:
+    """The history a signature covers: up to its own sign entry, and the entry that
+    closed the review when it was the second signature. None: no such sign entry."""
+    for i, e in enumerate(history):
+        if (e.action == "sign" and e.who == signoff.person_id and e.new == signoff.role.value
+                and e.revision == signoff.revision and e.at == signoff.at):
+            end = i + 1
+            if (end < len(history) and history[end].action == "state"
+                    and history[end].new == State.signed_off.value
+                    and history[end].revision == signoff.revision and history[end].at == e.at):
+                end += 1
+            return history[:end]
+    return None
+
+
+def signature_holds(review: Review, signoff: SignOff, history: list[HistoryEntry]) -> bool:
+    """Whether the review (and its history) is still what `signoff` signed.
+
+    A version 2 digest checks the content, the names and the history up to the
+    signing; a version 1 digest (signed before digests covered the history) the
+    content only, as it always did.
+    """
+    if signoff.digest.startswith(DIGEST_V2):
+        covered = signed_history(history, signoff)
+        return covered is not None and signoff.digest == signature_digest(review, covered)
+    return signoff.digest == content_digest(review)
 
 
 # --- lookups -----------------------------------------------------------------
