@@ -127,9 +127,8 @@ class HomeScreen(Screen[None]):
             yield Literal("", id="whoami")
             yield Literal("", id="home-warning")
             for key, title in SECTIONS:
-                yield Static(title, id=f"title-{key}", classes="section-title", markup=False)
-                yield ReviewTable(COLUMNS, id=f"table-{key}", classes="review-table")
-                yield Static("", id=f"empty-{key}", classes="empty", markup=False)
+                # the section's title and its note ("No reviews yet.") are lines of the list
+                yield ReviewTable(COLUMNS, title=title, id=f"table-{key}", classes="review-table")
             yield Static("", id="hint", classes="hint", markup=False)
         yield MessageLine(id="message", classes="message")
         yield StableFooter(compact=True)
@@ -244,30 +243,30 @@ class HomeScreen(Screen[None]):
             count = self.counts.get(key, len(rows))
             loading = self._loading and key in ("line", "all")
             table = self.query_one(f"#table-{key}", ReviewTable)
-            title = self.query_one(f"#title-{key}", Static)
-            empty = self.query_one(f"#empty-{key}", Static)
             shown = bool(rows) or (key == "mine" and me is not None) or (
                 key == "all" and self.session.is_hr) or loading
             if key == "team":
                 shown = bool(rows) or manager
-            title.display = shown
-            table.display = bool(rows)
+            table.display = shown
             limit = self.limits[key]
-            empty.display = shown and (not rows or count > min(limit, len(rows)))
-            if loading and not rows:
-                empty.update("Loading…")
+            note = ""
+            if not shown:
+                pass  # (hidden)
+            elif loading and not rows:
+                note = "Loading…"
             elif not rows and problems and (key != "mine" or count):
-                empty.update("None listed: some lists could not be read "
-                             "(see the warning above).")
+                note = "None listed: some lists could not be read (see the warning above)."
             elif not rows:
-                empty.update("No reviews yet." if key == "mine" else "None.")
+                note = "No reviews yet." if key == "mine" else "None."
             elif key == "mine" and count > len(rows) and problems:
-                empty.update("Some could not be listed (see the warning above).")
+                note = "Some could not be listed (see the warning above)."
             elif count > limit:
-                empty.update(f"The first {limit:,} of {count:,} are listed; "
-                             f"press m for {min(PAGE, count - limit):,} more.")
+                note = (f"The first {limit:,} of {count:,} are listed; "
+                        f"press m for {min(PAGE, count - limit):,} more.")
+            elif count > len(rows) and problems:
+                note = "Some could not be listed (see the warning above)."
             ordered = sorted(rows, key=home_order)
-            table.set_rows([(s["review_id"], summary_row(s)) for s in ordered[:limit]])
+            table.set_rows([(s["review_id"], summary_row(s)) for s in ordered[:limit]], note)
             if rows:
                 if focused_table is None:
                     focused_table = table

@@ -27,7 +27,7 @@ from tui.doctor import check_data_dir
 from tui.scoring import suggestion
 from tui.store import Store, StoreError
 
-from ui_helpers import ALEX, MAYA, SAM, SIZE, app_for, text_of  # noqa: E402,F401
+from ui_helpers import ALEX, MAYA, SAM, SIZE, app_for, lines_of, text_of  # noqa: E402,F401
 
 
 def rendered_lines(widget: Any) -> list[str]:
@@ -153,10 +153,10 @@ async def test_home_shows_a_damaged_index_and_keeps_the_lists_that_loaded(store:
         assert "doctor --repair-indexes" in text_of(warning)
         assert warning.region.height >= 1 and warning.region.y < SIZE[1]  # on screen
         assert screen.query_one("#table-team", ReviewTable).row_count == 5
-        assert screen.query_one("#title-mine").display
-        assert "No reviews yet" not in text_of(screen.query_one("#empty-mine"))
-        assert not screen.query_one("#title-line").display
-        assert not screen.query_one("#title-all").display
+        mine = screen.query_one("#table-mine", ReviewTable)
+        assert mine.display and "No reviews yet" not in mine.note
+        assert not screen.query_one("#table-line").display
+        assert not screen.query_one("#table-all").display
 
 
 async def test_home_of_a_manager_whose_team_index_is_damaged(store: Store) -> None:
@@ -169,9 +169,11 @@ async def test_home_of_a_manager_whose_team_index_is_damaged(store: Store) -> No
         await pilot.pause()
         screen = app.screen
         assert "manager" in text_of(screen.query_one("#whoami"))
-        assert screen.query_one("#title-team").display
-        assert "None listed" in text_of(screen.query_one("#empty-team"))
-        assert "No reviews yet." in text_of(screen.query_one("#empty-mine"))
+        team = screen.query_one("#table-team", ReviewTable)
+        assert team.display and "None listed" in team.note
+        assert "No reviews yet." in screen.query_one("#table-mine", ReviewTable).note
+        assert lines_of(team)[0] == "My team".ljust(team.size.width)  # drawn, not only held
+        assert lines_of(team)[1].startswith(" None listed")
     problems = check_data_dir(Store(store.root))
     assert any("dana.json" in p and "--repair-indexes" in p and "backup" not in p
                for p in problems), problems
@@ -204,7 +206,7 @@ async def test_home_when_nothing_can_be_listed_hides_other_peoples_headings(
         warning = screen.query_one("#home-warning")
         assert warning.display and "doctor --repair-indexes" in text_of(warning)
         for key in ("team", "line", "all"):
-            assert not screen.query_one(f"#title-{key}").display, key
+            assert not screen.query_one(f"#table-{key}").display, key
         assert not screen.query_one("#hint").display
 
 

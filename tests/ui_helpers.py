@@ -26,6 +26,11 @@ def text_of(widget: Any) -> str:
     return getattr(content, "plain", None) or str(content)
 
 
+def lines_of(widget: Any) -> list[str]:
+    """What a Line API widget (Home's lists) draws, line by line, as text."""
+    return [widget.render_line(y).text for y in range(widget.scrollable_content_region.height)]
+
+
 def key_event(key: str) -> events.Key:
     """A Key event as the terminal driver makes it (`key` is a key name or a character)."""
     if len(key) == 1:
