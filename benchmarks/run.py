@@ -141,6 +141,7 @@ async def main():
     else:
         from pathlib import Path
         import tui.cli  # the module the kpireview command runs, with all it imports
+        tui.cli.app_process()  # and the settings it starts the app with
         from tui.access import open_session
         from tui.app import create_app
         store = tui.cli.Ctx(Path(data), None).store

@@ -8,6 +8,7 @@ screens only ever get a `Session`.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -169,11 +170,19 @@ class KpiReviewApp(App[None]):
         return super().get_default_screen()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._first_screen_painted)
         self._update_titles()
         if self.session is None:
             from screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen(self.data_dir, self.demo_dir, self.startup_error))
+
+    def _first_screen_painted(self) -> None:
+        # `kpireview` starts with collections off (tui.cli.app_process): what
+        # start-up built lives as long as the app, so it is left out of them.
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     def _update_titles(self) -> None:
         self.title = "kpireview"

@@ -23,6 +23,13 @@ from .store import NotFound, Store, StoreError
 gc.freeze()
 gc.set_threshold(10_000, 20, 20)
 
+
+def app_process() -> None:
+    """The process settings of the app: no collections at all until its first screen
+    is painted (`KpiReviewApp` then freezes what start-up built and turns them back
+    on). Start-up makes few objects that die young, so there is nothing to collect."""
+    gc.disable()
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXPECTED = (AccessError, StoreError, WorkflowError, PeopleError, ValueError)
 
@@ -116,6 +123,7 @@ def main(ctx: click.Context, data: Path | None, as_login: str | None) -> None:
 
 
 def start_app(c: Ctx) -> None:
+    app_process()
     from .app import create_app
 
     store = c.store
