@@ -43,3 +43,26 @@ def test_a_cycle_export_records_each_review_s_revision(store: Store, tmp_path: P
     for rid, revision in revisions.items():
         last = store.history(rid)[-1]
         assert (last.action, last.revision) == ("export", revision), rid
+
+
+def test_a_save_between_the_export_and_its_entry_leaves_the_exported_revision(
+        store: Store, tmp_path: Path, monkeypatch) -> None:
+    """Someone saves while the file is written: the entry names what the file holds."""
+    rid = f"{CYCLE}/maya"
+    revision = store.load_review(rid).revision
+    write = export.atomic_write_text
+
+    def write_then_someone_saves(path, text, **kw):  # type: ignore[no-untyped-def]
+        write(path, text, **kw)
+        open_session(store, login="root").set_comment(rid, first_kpi(store, rid), "meanwhile")
+
+    monkeypatch.setattr(export, "atomic_write_text", write_then_someone_saves)
+    export.export_review(open_session(store, login="harriet"), rid, tmp_path / "m.toml")
+    assert store.load_review(rid).revision == revision + 1
+    last = store.history(rid)[-1]
+    assert (last.action, last.revision) == ("export", revision)
+    assert f"revision = {revision}\n" in (tmp_path / "m.toml").read_text()
+
+
+def first_kpi(store: Store, rid: str) -> str:
+    return store.load_review(rid).kras[0].kpis[0].id

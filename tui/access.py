@@ -470,15 +470,16 @@ class Session:
         self._change(review_id, check,
                      lambda r: (None, workflow.reopen(r, self.actor, reason, now())))
 
-    def record(self, review_id: str, action: str, note: str) -> None:
-        """Add a history entry (an export) for a review this person can see."""
+    def record(self, review_id: str, action: str, note: str,
+               revision: int | None = None) -> None:
+        """Add a history entry (an export) for a review this person can see; it names
+        `revision` (by default the review's revision now)."""
         from . import workflow
 
         review, _ = self._visible(review_id)
+        at = review.revision if revision is None else revision
         self.store.append_history(
-            review_id,
-            [workflow.entry(self.actor, now(), action, note=note, revision=review.revision)],
-        )
+            review_id, [workflow.entry(self.actor, now(), action, note=note, revision=at)])
 
     def record_each(self, review_ids: Iterator[str], action: str,
                     work: Callable[[str, ReviewView, list[HistoryEntry]], str | None]) -> None:

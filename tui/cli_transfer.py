@@ -37,7 +37,7 @@ def register(main: click.Group) -> None:
           kpireview export --cycle 2026-h2 --person alex -o alex.toml
           kpireview export --cycle 2026-h2 -o exports/2026-h2/       every review you can see
         """
-        from .export import export_cycle, export_review, export_text, file_name
+        from .export import export_cycle, export_review, exported, file_name
         from .store import StoreError, review_id_for
 
         session = run(c.session)
@@ -65,9 +65,10 @@ def register(main: click.Group) -> None:
             return
         review_id = run(lambda: review_id_for(cycle_id, person_id))
         if output in (None, "-"):
-            text = run(lambda: export_text(session, review_id))
+            text, revision = run(lambda: exported(session, review_id))
             click.echo(text, nl=False)
-            run(lambda: session.record(review_id, "export", note="standard output"))
+            run(lambda: session.record(review_id, "export", note="standard output",
+                                       revision=revision))
             return
         target = Path(output)
         if target.is_dir():

@@ -355,13 +355,16 @@ def dumps_review(review: Review, history: Iterable[HistoryEntry], cycle: Cycle,
 
 def export_text(session: Session, review_id: str) -> str:
     """The review as this person may see it, as TOML (blind-phase fields hidden)."""
-    return _export_text(session, review_id, session.store.find_person, None)
+    return exported(session, review_id)[0]
 
 
-def _export_text(session: Session, review_id: str,
-                 find_person: Callable[[str], Person | None], cycle: Cycle | None) -> str:
-    return _text(session, review_id, session.view(review_id), session.history(review_id),
-                 find_person, cycle)
+def exported(session: Session, review_id: str) -> tuple[str, int]:
+    """`export_text`, and the revision of the review it shows (for the history entry:
+    a save by someone else meanwhile moves the review on, not what was exported)."""
+    view = session.view(review_id)
+    text = _text(session, review_id, view, session.history(review_id),
+                 session.store.find_person, None)
+    return text, view.review.revision
 
 
 def _text(session: Session, review_id: str, view: ReviewView, history: list[HistoryEntry],
@@ -415,9 +418,9 @@ def export_review(session: Session, review_id: str, path: Path, force: bool = Fa
     """Write one review to `path` atomically and record the export in its history."""
     path = Path(path)
     _refuse_existing(path, force)
-    text = export_text(session, review_id)
+    text, revision = exported(session, review_id)
     atomic_write_text(path, text)
-    session.record(review_id, "export", note=str(path))
+    session.record(review_id, "export", note=str(path), revision=revision)
     return path
 
 
