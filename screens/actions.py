@@ -212,8 +212,10 @@ class ActionForm(ModalScreen[str | None]):
             yield Static(literal(f"{title} · {r.person_name}"), id="form-title", markup=False)
             with Horizontal(classes="form-row"):
                 yield Static("Action", classes="form-label", markup=False)
+                # (text: the cursor at its end on focus, so typing adds to it)
                 yield TextInput(a.text if a else "", id="a-text", compact=True,
-                            placeholder="the improvement action", highlighter=VisibleControls())
+                                placeholder="the improvement action", select_on_focus=False,
+                                highlighter=VisibleControls())
             yield MessageLine(id="err-text", classes="form-error")
             with Horizontal(classes="form-row"):
                 yield Static("Due (YYYY-MM-DD)", classes="form-label", markup=False)
@@ -223,8 +225,8 @@ class ActionForm(ModalScreen[str | None]):
             with Horizontal(classes="form-row"):
                 yield Static("Success measure", classes="form-label", markup=False)
                 yield TextInput(a.success_measure if a else "", id="a-measure",
-                            placeholder="how you will know it is done", compact=True,
-                            highlighter=VisibleControls())
+                                placeholder="how you will know it is done", compact=True,
+                                select_on_focus=False, highlighter=VisibleControls())
             yield MessageLine(id="err-measure", classes="form-error")
             with Horizontal(classes="form-row"):
                 yield Static("For", classes="form-label", markup=False)

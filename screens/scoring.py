@@ -533,6 +533,25 @@ class ScoringScreen(Screen[None]):
         if self._presence is not None:
             self._presence.leave()
 
+    def unsaved_work(self) -> str | None:
+        """For the app's quit guard (ctrl+q): what is typed here and cannot be saved.
+        What can be saved is saved now, as leaving would; a refused value (shown
+        with its error) or a choice between two people's values is what is left."""
+        if self.view is None or self._kpi_id is None or not self.is_mounted or self._closing:
+            return None
+        if self._resolving:
+            return "a choice between your value and someone else's, on the screen now"
+        self._cancel_debounce()
+        try:
+            self._flush(interactive=False)
+        except Exception:  # (a screen that cannot tell: the app asks nothing)
+            return None
+        left = [LABELS[f].lower() for f in self._dirty_fields()]
+        if not left:
+            return None
+        return (f"{', '.join(left)} of KPI {self._kpi.name!r} could not be saved "
+                "(see the message under the field)")
+
     def on_screen_suspend(self) -> None:
         self._was_suspended = True
         # Help or another screen on top: save what can be saved, ask nothing.
@@ -1255,11 +1274,20 @@ class ScoringScreen(Screen[None]):
         return handled
 
     def _focus(self, widget: Widget) -> None:
-        """Focus `widget` now (Widget.focus waits for the app's queue); a field's
-        text is selected, so typing replaces it."""
+        """Focus `widget` now (Widget.focus waits for the app's queue), ready to type
+        into (`_ready`)."""
         self._focus_moves += 1
         self.set_focus(widget)
         if isinstance(widget, Input):
+            self._ready(widget)
+
+    def _ready(self, widget: Input) -> None:
+        """A number or rating is selected, so typing replaces it; in a comment or a
+        reason the cursor goes to the end, so typing adds to what is written (a
+        whole comment replaced by one key is easy to miss)."""
+        if self._field_of(widget) in WIDE_FIELDS:
+            widget.cursor_position = len(widget.value)
+        else:
             widget.action_select_all()
 
     def _tab(self, direction: int) -> None:
@@ -1268,7 +1296,7 @@ class ScoringScreen(Screen[None]):
         new = self.focus_next() if direction > 0 else self.focus_previous()
         self._focus_moves += 1
         if isinstance(new, Input) and self._field_of(new) is not None:
-            new.action_select_all()
+            self._ready(new)
         if field is not None and old is not None and not old.disabled and \
                 self.view is not None and not self._resolving and self._dirty(field):
             self._cancel_debounce()

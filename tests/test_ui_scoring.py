@@ -729,3 +729,76 @@ async def test_a_save_refused_because_the_review_moved_on_says_who_moved_it(
         message = error_of(screen, "comment")
         assert "moved the review on to manager assessment while you were typing" in message
         assert field(screen, "comment").value == "my own words"
+
+
+async def test_ctrl_q_with_a_refused_value_asks_first(store: Store) -> None:
+    """A value that cannot be saved is not dropped by ctrl+q without a word (as escape
+    asks too); what can be saved is saved as the question comes up."""
+    from screens.widgets import ConfirmModal
+
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        await type_into(pilot, screen, "actual", "7", enter=False)
+        await type_into(pilot, screen, "manager_rating", "abc", enter=False)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "manager rating of KPI" in screen_text(app)
+        assert fresh(store).kpi("ad-new-products-adopted").actual == Decimal(7)  # saved
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and field(screen, "manager_rating").value == "abc"
+        assert "not a whole number" in error_of(screen, "manager_rating")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 0 or app.return_code is None
+    kpi = fresh(store).kpi("ad-new-products-adopted")
+    assert (kpi.actual, kpi.manager_rating) == (Decimal(7), None)
+
+
+async def test_typing_in_a_comment_adds_to_it_and_in_a_number_replaces_it(
+        store: Store) -> None:
+    """Focus on a comment or a reason puts the cursor at its end (one key must not
+    replace a whole comment); a number or rating is selected, so typing replaces it."""
+    open_session(store, login="root").set_comment(ALEX, "ad-new-products-adopted", "first")
+    open_session(store, login="root").set_kpi(ALEX, "ad-new-products-adopted", "actual", "5")
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        assert app.focused is field(screen, "actual")
+        await pilot.press("8", "enter")  # replaces the selected 5
+        while app.focused is not field(screen, "comment"):
+            await pilot.press("tab")
+        await pilot.press(*" and more", "enter")
+        await pilot.pause()
+    kpi = fresh(store).kpi("ad-new-products-adopted")
+    assert kpi.actual == Decimal(8)
+    assert [c.text for c in kpi.comments if c.author == "root"] == ["first and more"]
+
+
+async def test_editing_an_action_adds_to_its_text(store: Store) -> None:
+    """The action's text and success measure take the cursor at their end on focus."""
+    before = fresh(store, review_id=MAYA).actions[0]
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.push_screen(ActionsScreen(app.session, MAYA))
+        await pilot.pause()
+        await pilot.press("enter")  # edit the first action
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ActionForm)
+        assert app.focused is form.query_one("#a-text", Input)
+        await type_text(pilot, " (more)")
+        await pilot.press("tab", "tab")  # the due date, the success measure
+        await pilot.pause()
+        assert app.focused is form.query_one("#a-measure", Input)
+        await type_text(pilot, " too")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    after = fresh(store, review_id=MAYA).actions[0]
+    assert after.text == before.text + " (more)"
+    assert after.success_measure == (before.success_measure or "") + " too"
