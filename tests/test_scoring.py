@@ -368,3 +368,19 @@ def test_overall_equals_the_hand_formula_and_stays_on_the_scale(case: Any) -> No
     assert review.scale.min <= result.score <= review.scale.max
     for ks, ws, rs in zip(result.kras, kpi_w, ratings):
         assert Fraction(ks.score) == sum(Fraction(v, 10000) * r for v, r in zip(ws, rs))
+
+
+def test_an_agreed_rating_alone_counts_as_rated_in_the_manager_assessment() -> None:
+    """A KPI the score counts (an agreed rating, no manager rating) is done too."""
+    from tui.kinds import State
+
+    review = make_review(make_template([(100, [rated("a1", 50), rated("a2", 50)])]))
+    review.state = State.manager_assessment
+    kpi = review.kpi("a1")
+    kpi.agreed_rating = 2
+    assert scoring.overall(review, "agreed").kras[0].score == Decimal(2)  # a2 has none yet
+    assert scoring.kpi_done(kpi, State.manager_assessment)
+    assert scoring.progress(review) == (1, 2)
+    review.kpi("a2").manager_rating = 4
+    assert scoring.progress(review) == (2, 2)
+    assert not scoring.kpi_done(kpi, State.self_assessment)  # the employee's step: self rating

@@ -184,12 +184,15 @@ def label_for(score: Decimal, scale: RatingScale) -> str:
 
 
 def kpi_done(kpi: ReviewKPI, state: State) -> bool:
+    """Whether the KPI has what the step `state` asks of it. In the manager
+    assessment an agreed rating the manager set counts as rated, as it does in
+    the score (the agreed rating is the manager's unless set apart)."""
     if kpi.na:
         return True
     if state is State.self_assessment:
         return kpi.self_rating is not None
     if state is State.manager_assessment:
-        return kpi.manager_rating is not None
+        return kpi.agreed is not None
     if state is State.planning:
         return kpi.kind is Kind.rating or kpi.target is not None
     return kpi.agreed is not None
