@@ -77,6 +77,20 @@ class ExportModal(ModalScreen[Path | None]):
         if path.is_dir():
             message.error(f"{path} is a directory; add a file name")
             return
+        folder = next((p for p in path.parents if p.exists()), None)
+        if folder is not None and not folder.is_dir():
+            message.error(f"{folder} is a file, not a folder; pick another path")
+            return
+        if not path.parent.exists():
+            # A mistyped folder name is not made without a word.
+            def create(yes: bool | None) -> None:
+                if yes:
+                    self._start(path, force=False)
+
+            self.app.push_screen(ConfirmModal(
+                f"The folder {path.parent} does not exist. Create it and export there?",
+                yes="Create", no="Back"), create)
+            return
         if path.exists():
             def done(yes: bool | None) -> None:
                 if yes:

@@ -583,3 +583,40 @@ async def test_resizing_keeps_every_screen_working(store: Store) -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
+
+
+async def test_export_modal_asks_before_making_a_folder(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mistyped folder is not made without a word; a file in the way is named."""
+    from screens.export import ExportModal
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_review(MAYA)
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, ExportModal)
+        path = modal.query_one("#export-path", Input)
+        path.value = "afile/m.toml"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal
+        assert "is a file, not a folder" in text_of(modal.query_one("#export-message"))
+        path.value = "new/dir/m.toml"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is modal and not (tmp_path / "new").exists()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert (tmp_path / "new" / "dir" / "m.toml").is_file()
+        assert text_of(modal.query_one("#export-message")).startswith("✓ Exported to")
