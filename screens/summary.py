@@ -209,10 +209,12 @@ class SummaryScreen(Screen[None]):
             return Text("  none yet", end="")
         out = Text(end="")
         for s in r.signoffs:
-            stale = "" if s.revision == r.revision else "  (stale: the review changed since)"
-            out.append(f"  ✓ {s.role.value}: ")
+            valid = s.revision == r.revision
+            # (a stale signature gets no tick: it no longer counts, it must be given again)
+            out.append(f"  {'✓' if valid else '✗'} {s.role.value}: ")
             out.append(literal(person_name(r, s.person_id)))
-            out.append(f" on revision {s.revision}{stale}\n")
+            out.append(f" on revision {s.revision}")
+            out.append("\n" if valid else "  (stale: the review changed since; sign again)\n")
         out.rstrip()
         return out
 

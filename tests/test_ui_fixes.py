@@ -379,3 +379,18 @@ async def test_q_on_home_quits_as_the_welcome_screen_says(store: Store) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert app._exit
+
+
+async def test_a_stale_signature_has_no_tick_and_asks_to_sign_again(store: Store) -> None:
+    maya = open_session(store, login="maya")
+    maya.sign(MAYA, store.load_review(MAYA).revision)
+    root = open_session(store, login="root")
+    root.set_comment(MAYA, store.load_review(MAYA).kras[0].kpis[0].id, "one more thought")
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_summary(MAYA)
+        await pilot.pause()
+        text = "\n".join(rendered_lines(app.screen.query_one("#sum-signoffs")))
+    assert "✓" not in text
+    assert "✗ employee: Maya Lindqvist" in text and "sign again" in text
