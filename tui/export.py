@@ -51,10 +51,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .models import (
+    HUNDRED,
     ID_RE,
+    Action,
     Band,
     Cycle,
     CycleState,
@@ -66,7 +68,12 @@ from .models import (
     Person,
     RatingScale,
     Review,
+    ReviewKRA,
+    SignOff,
     State,
+    Weight,
+    check_bands,
+    show_number,
 )
 from .scoring import fmt, kra_score, overall, round2, suggestion
 from .store import (
@@ -649,9 +656,30 @@ def _where(loc: tuple[Any, ...], data: Any) -> str:
     return " · ".join(parts)
 
 
-def _describe(exc: ValidationError, data: Any, rename: dict[str, str] | None = None) -> list[str]:
+# The document's top-level tables, as a missing one is named.
+_TABLES = {"review": "[review]", "person": "[person]", "manager": "[manager]",
+           "cycle": "[cycle]", "role": "[role]", "scale": "[scale]", "scores": "[scores]",
+           "bands": "[[bands]]", "kras": "[[kras]]"}
+
+
+# Keys a rule of the model requires only sometimes (a numeric KPI's unit):
+# the rule's message, and the key it asks for.
+_NEEDED = {"a numeric KPI needs a unit": "unit", "a numeric KPI needs a direction": "direction"}
+
+
+def _needed_key(msg: str, table: Any) -> str | None:
+    """The key that `msg` asks for, when `table` does not have it."""
+    for start, key in _NEEDED.items():
+        if msg.startswith(start) and isinstance(table, dict) and table.get(key) is None:
+            return key
+    return None
+
+
+def _describe(exc: ValidationError | list[Any], data: Any,
+              rename: dict[str, str] | None = None) -> list[str]:
+    """One line per pydantic error (all of them): the place in words, then what is wrong."""
     lines = []
-    for err in exc.errors():
+    for err in exc.errors() if isinstance(exc, ValidationError) else exc:
         loc = tuple(err["loc"])
         if rename and loc and loc[0] in rename:
             loc = tuple(rename[loc[0]].split(".")) + loc[1:]
@@ -661,6 +689,11 @@ def _describe(exc: ValidationError, data: Any, rename: dict[str, str] | None = N
             msg = "unknown key (check the spelling against docs/review-format.md)"
         elif err["type"] == "missing":
             msg = "required key is missing"
+            if len(loc) == 1 and loc[0] in _TABLES:
+                msg = f"required table {_TABLES[loc[0]]} is missing"
+        elif (needed := _needed_key(msg, err.get("input"))) is not None:
+            where = f"{where} · {needed}" if where else needed
+            msg = f"required key is missing ({msg})"
         else:
             value = err.get("input")
             if isinstance(value, (str, int, Decimal, date)) and not isinstance(value, bool):
@@ -699,7 +732,8 @@ _REVIEW_FIELDS = {
 
 
 def parse_review(text: str, source: str) -> ReviewFile:
-    """Validate one review document. Raises `ReviewFileError` naming `source` and the place."""
+    """Validate one document. Raises `ReviewFileError` listing every problem found
+    (each naming `source` and the place), not only the first."""
 
     def fail(lines: list[str]) -> ReviewFileError:
         return ReviewFileError([f"{source}: {line}" for line in lines])
@@ -708,35 +742,64 @@ def parse_review(text: str, source: str) -> ReviewFile:
         data = tomllib.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise fail([f"not valid TOML: {exc}"]) from None
+    # A file of another kind or a newer version is not checked any further:
+    # its other keys mean something this kpireview does not know.
     schema = data.get("schema")
-    if schema != SCHEMA_ID:
-        found = "no 'schema' key" if schema is None else f"schema = {schema!r}"
-        raise fail([f"schema: expected {SCHEMA_ID!r}, found {found}; "
+    if schema is None:
+        raise fail([f"schema: required key is missing (schema = {SCHEMA_ID!r}); "
                     "is this a review exported by kpireview?"])
+    if schema != SCHEMA_ID:
+        raise fail([f"schema: expected {SCHEMA_ID!r}, found schema = {schema!r}; "
+                    "is this a review exported by kpireview?"])
+    problems: list[str] = []
     version = data.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise fail([f"schema_version: expected a whole number from 1, found {version!r}"])
-    if version > FORMAT_VERSION:
+    if version is None:
+        problems.append(f"schema_version: required key is missing (schema_version = "
+                        f"{FORMAT_VERSION})")
+    elif not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        problems.append(f"schema_version: expected a whole number from 1, found {version!r}")
+    elif version > FORMAT_VERSION:
         raise fail([f"schema_version {version} is newer than this kpireview reads "
                     f"({FORMAT_VERSION}); upgrade kpireview to import it"])
-    naive = _naive_datetimes(data)
-    if naive:
-        raise fail(naive)
+    problems += _naive_datetimes(data)
+    doc: ReviewDocument | None = None
     try:
-        doc = ReviewDocument.model_validate(data)
+        doc = ReviewDocument.model_validate({**data, "schema_version": FORMAT_VERSION})
     except ValidationError as exc:
-        raise fail(_describe(exc, data)) from None
+        problems += _describe(exc, data)
 
-    kras = []
-    for kra in doc.kras:
-        kra = {k: v for k, v in kra.items() if k not in COMPUTED_KRA_KEYS}
-        if isinstance(kra.get("kpis"), list):
-            kra["kpis"] = [
-                {k: v for k, v in kpi.items() if k not in COMPUTED_KPI_KEYS}
-                if isinstance(kpi, dict) else kpi
-                for kpi in kra["kpis"]
-            ]
-        kras.append(kra)
+    # The KRAs, actions and sign-offs are checked item by item with the
+    # review's own models (the document only checks that they are tables),
+    # each list on its own, so that a bad value in one hides nothing in another.
+    kras = [_without_computed(kra) for kra in _tables(data, "kras")]
+    lists: dict[str, list[Any] | None] = {}
+    for key, adapter in _LISTS.items():
+        value = kras if key == "kras" else _tables(data, key)
+        try:
+            lists[key] = adapter.validate_python(value)
+        except ValidationError as exc:
+            lists[key] = None
+            # an item that is not a table is reported by the document already
+            problems += _describe(
+                [{**e, "loc": (key, *e["loc"])} for e in exc.errors()
+                 if not (len(e["loc"]) == 1 and not isinstance(e.get("input"), dict))],
+                data)
+    scale = doc.scale if doc else _readable(_SCALE, data.get("scale"))
+    problems += _structure(kras, scale)
+    bands = doc.bands if doc else _readable(_BANDS, data.get("bands"))
+    if scale is not None and bands is not None:
+        try:
+            check_bands(bands, scale)
+        except ValueError as exc:
+            problems.append(str(exc))
+    problems += _document_problems(data)
+    if lists["actions"] is not None:
+        problems += _action_problems(lists["actions"], kras)
+    if lists["signoffs"] is not None:
+        problems += _signoff_people(lists["signoffs"], data)
+    if problems or doc is None:
+        raise fail(problems)
+
     review_data = {
         "id": f"{doc.cycle.id}/{doc.person.id}",
         "cycle_id": doc.cycle.id,
@@ -753,19 +816,19 @@ def parse_review(text: str, source: str) -> ReviewFile:
         "bands": doc.bands,
         "achievement_cap": doc.achievement_cap,
         "kras": kras,
-        "actions": doc.actions,
-        "signoffs": doc.signoffs,
+        "actions": _tables(data, "actions"),
+        "signoffs": _tables(data, "signoffs"),
         "revision": doc.review.revision,
         "created_at": doc.review.created_at,
         "updated_at": doc.review.updated_at,
     }
     try:
         review = Review.model_validate(review_data)
-    except ValidationError as exc:
+    except ValidationError as exc:  # a rule of the model not checked above
         raise fail(_describe(exc, data, _REVIEW_FIELDS)) from None
 
     history = [HistoryEntry(seq=0, **h.model_dump()) for h in doc.history]
-    problems = _consistency(doc, review, history)
+    problems = _signatures(review, history)
     if problems:
         raise fail(problems)
     cycle = Cycle(**doc.cycle.model_dump())
@@ -776,43 +839,213 @@ def parse_review(text: str, source: str) -> ReviewFile:
     )
 
 
-def _consistency(doc: ReviewDocument, review: Review, history: list[HistoryEntry]) -> list[str]:
+def _tables(data: dict[str, Any], key: str) -> list[Any]:
+    """`data[key]` when it is a list (the document reports it when it is not)."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _without_computed(kra: Any) -> Any:
+    if not isinstance(kra, dict):
+        return kra
+    kra = {k: v for k, v in kra.items() if k not in COMPUTED_KRA_KEYS}
+    if isinstance(kra.get("kpis"), list):
+        kra["kpis"] = [
+            {k: v for k, v in kpi.items() if k not in COMPUTED_KPI_KEYS}
+            if isinstance(kpi, dict) else kpi
+            for kpi in kra["kpis"]
+        ]
+    return kra
+
+
+_LISTS: dict[str, TypeAdapter[Any]] = {
+    "kras": TypeAdapter(list[ReviewKRA]), "actions": TypeAdapter(list[Action]),
+    "signoffs": TypeAdapter(list[SignOff]),
+}
+_SCALE: TypeAdapter[RatingScale] = TypeAdapter(RatingScale)
+_BANDS: TypeAdapter[list[Band]] = TypeAdapter(list[Band])
+_WEIGHT: TypeAdapter[Decimal] = TypeAdapter(Weight)
+_RATING: TypeAdapter[int] = TypeAdapter(int)
+_RATINGS = ("self_rating", "manager_rating", "agreed_rating")
+
+
+def _readable(adapter: TypeAdapter[Any], value: Any) -> Any:
+    """`value` as the model reads it, or None when it cannot (pydantic reports why)."""
+    if value is None:
+        return None
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _ident(item: dict[str, Any], n: int) -> str:
+    """The id of the n-th KRA or KPI as written in a message: 'its-id', else #n."""
+    ident = item.get("id")
+    return repr(ident) if isinstance(ident, str) else f"#{n}"
+
+
+def _terms(items: list[tuple[dict[str, Any], int, Decimal]]) -> str:
+    """`a 60 + b 40`: the ids and weights that make up a sum."""
+    return " + ".join(
+        f"{item['id'] if isinstance(item.get('id'), str) else f'#{n}'} {show_number(weight)}"
+        for item, n, weight in items
+    )
+
+
+def _structure(kras: list[Any], scale: RatingScale | None) -> list[str]:
+    """Duplicate ids, weight sums and ratings off the scale, for every KRA and KPI.
+
+    Runs on the document as read, so that one bad value elsewhere (a rating
+    that is not a number, a missing key) does not hide these: every weight and
+    rating that can be read is checked.
+    """
+    problems: list[str] = []
+    kra_ids: set[str] = set()
+    kpi_ids: dict[str, str] = {}
+    kra_weights: list[tuple[dict[str, Any], int, Decimal]] = []
+    all_weights = bool(kras)
+    for n, kra in enumerate(kras, 1):
+        if not isinstance(kra, dict):
+            all_weights = False
+            continue
+        name = _ident(kra, n)
+        kid = kra.get("id")
+        if isinstance(kid, str):
+            if kid in kra_ids:
+                problems.append(f"duplicate KRA id {kid!r}")
+            kra_ids.add(kid)
+        weight = _readable(_WEIGHT, kra.get("weight"))
+        if weight is None:
+            all_weights = False
+        else:
+            kra_weights.append((kra, n, weight))
+        kpis = kra.get("kpis")
+        if not isinstance(kpis, list) or not kpis:
+            continue  # reported as missing or not a list
+        kpi_weights: list[tuple[dict[str, Any], int, Decimal]] = []
+        sub_ok = True
+        for m, kpi in enumerate(kpis, 1):
+            if not isinstance(kpi, dict):
+                sub_ok = False
+                continue
+            pid = kpi.get("id")
+            if isinstance(pid, str):
+                if pid in kpi_ids:
+                    first = kpi_ids[pid]
+                    also = f", first used in KRA {first!r}" if first != kid else ""
+                    problems.append(f"duplicate KPI id {pid!r} (in KRA {kid!r}{also})")
+                else:
+                    kpi_ids[pid] = kid if isinstance(kid, str) else name
+            w = _readable(_WEIGHT, kpi.get("weight"))
+            if w is None:
+                sub_ok = False
+            else:
+                kpi_weights.append((kpi, m, w))
+            if scale is not None:
+                for key in _RATINGS:
+                    rating = _readable(_RATING, kpi.get(key))
+                    if rating is not None and not scale.contains(rating):
+                        problems.append(
+                            f"KPI {_ident(kpi, m)}: {key} {rating} is off the scale "
+                            f"{scale.min}..{scale.max}"
+                        )
+        total = sum((w for _, _, w in kpi_weights), Decimal(0))
+        if sub_ok and total != HUNDRED:
+            problems.append(f"KRA {name}: KPI weights sum to {show_number(total)}, not 100 "
+                            f"({_terms(kpi_weights)})")
+    total = sum((w for _, _, w in kra_weights), Decimal(0))
+    if all_weights and total != HUNDRED:
+        problems.insert(0, f"KRA weights sum to {show_number(total)}, not 100 "
+                           f"({_terms(kra_weights)})")
+    return problems
+
+
+def _text_at(data: dict[str, Any], table: str, key: str) -> str | None:
+    value = data.get(table)
+    value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _document_problems(data: dict[str, Any]) -> list[str]:
+    """Rules across tables, checked on the values as read (wherever they can be)."""
     problems = []
-    if doc.review.id is not None and doc.review.id != review.id:
-        problems.append(
-            f"review.id: {doc.review.id!r} does not match cycle.id/person.id ({review.id!r}); "
-            "correct one of them"
-        )
-    if review.reviewer_id == review.person_id:
-        problems.append(f"manager.id: {review.person_id!r} cannot review their own review")
-    if doc.cycle.end < doc.cycle.start:
-        problems.append(f"cycle: ends ({doc.cycle.end}) before it starts ({doc.cycle.start})")
+    stated, cycle_id, person_id = (_text_at(data, "review", "id"), _text_at(data, "cycle", "id"),
+                                   _text_at(data, "person", "id"))
+    if stated is not None and cycle_id is not None and person_id is not None:
+        review_id = f"{cycle_id}/{person_id}"
+        if stated != review_id:
+            problems.append(
+                f"review.id: {stated!r} does not match cycle.id/person.id ({review_id!r}); "
+                "correct one of them"
+            )
+    if person_id is not None and _text_at(data, "manager", "id") == person_id:
+        problems.append(f"manager.id: {person_id!r} cannot review their own review")
+    cycle = data.get("cycle") if isinstance(data.get("cycle"), dict) else {}
+    start, end = cycle.get("start"), cycle.get("end")
+    if (isinstance(start, date) and isinstance(end, date) and not isinstance(start, datetime)
+            and not isinstance(end, datetime) and end < start):
+        problems.append(f"cycle: ends ({end}) before it starts ({start})")
+    return problems
+
+
+def _action_problems(actions: list[Action], kras: list[Any]) -> list[str]:
+    """Duplicate action ids, and actions on KRAs/KPIs the review does not have.
+
+    A reference is only checked when every KRA (or KPI) has a readable id, so
+    that a KRA with a bad id is reported once, not again by each of its actions.
+    """
+    problems = []
+    tables = [k for k in kras if isinstance(k, dict)]
+    kra_ids = {k.get("id") for k in tables}
+    kras_known = bool(kras) and len(tables) == len(kras) and all(
+        isinstance(i, str) for i in kra_ids)
+    kpi_tables = [(k.get("id"), p) for k in tables if isinstance(k.get("kpis"), list)
+                  for p in k["kpis"]]
+    kpi_owner = {p.get("id"): kid for kid, p in kpi_tables if isinstance(p, dict)}
+    kpis_known = kras_known and all(isinstance(k.get("kpis"), list) for k in tables) and all(
+        isinstance(p, dict) and isinstance(p.get("id"), str) for _, p in kpi_tables)
     seen: set[str] = set()
-    kra_ids = {k.id for k in review.kras}
-    for action in review.actions:
+    for action in actions:
         where = f"action {action.id!r}"
         if action.id in seen:
             problems.append(f"{where}: the id is used twice")
         seen.add(action.id)
-        if action.kra_id and action.kra_id not in kra_ids:
+        if kras_known and action.kra_id and action.kra_id not in kra_ids:
             problems.append(f"{where}: kra_id {action.kra_id!r} is not a KRA of this review")
-        if action.kpi_id:
-            try:
-                owner_kra = review.kra_of(action.kpi_id).id
-            except KeyError:
+        if kpis_known and action.kpi_id:
+            if action.kpi_id not in kpi_owner:
                 problems.append(f"{where}: kpi_id {action.kpi_id!r} is not a KPI of this review")
             else:
+                owner_kra = kpi_owner[action.kpi_id]
                 if action.kra_id and action.kra_id != owner_kra:
                     problems.append(
                         f"{where}: KPI {action.kpi_id!r} belongs to KRA {owner_kra!r}, "
                         f"not {action.kra_id!r}"
                     )
+    return problems
+
+
+def _signoff_people(signoffs: list[SignOff], data: dict[str, Any]) -> list[str]:
+    people = (_text_at(data, "person", "id"), _text_at(data, "manager", "id"))
+    if None in people:
+        return []  # reported as missing or not valid
+    return [
+        f"sign-off #{n}: {s.person_id!r} is neither the person nor the manager"
+        for n, s in enumerate(signoffs, 1)
+        if s.person_id not in people
+    ]
+
+
+def _signatures(review: Review, history: list[HistoryEntry]) -> list[str]:
+    """A signed-off file whose content or history changed after signing."""
+    problems = []
+    if review.state is not State.signed_off:
+        return problems
     for n, signoff in enumerate(review.signoffs, 1):
         if signoff.person_id not in (review.person_id, review.reviewer_id):
-            problems.append(
-                f"sign-off #{n}: {signoff.person_id!r} is neither the person nor the manager"
-            )
-        elif review.state is State.signed_off and not signature_holds(review, signoff, history):
+            continue  # reported before
+        if not signature_holds(review, signoff, history):
             covers = ("content or history" if signoff.digest.startswith(DIGEST_V2)
                       else "content")
             problems.append(
