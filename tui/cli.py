@@ -93,6 +93,50 @@ def run(fn: Any) -> Any:
         fail(str(exc))
 
 
+def require_cycle(store: Store, cycle_id: str) -> Any:
+    """The cycle `cycle_id`; else fail, naming it and the cycles there are."""
+    try:
+        return store.cycle(cycle_id)
+    except NotFound:
+        known = ", ".join(cy.id for cy in run(store.cycles))
+        if known:
+            fail(f"no cycle {cycle_id!r} (known cycles: {known}; see 'kpireview cycle list')")
+        fail(f"no cycle {cycle_id!r}: there are no cycles yet; an HR admin opens one with "
+             "'kpireview cycle open ID --start YYYY-MM-DD --end YYYY-MM-DD'")
+    except EXPECTED as exc:
+        fail(str(exc))
+
+
+def open_problem(store: Store) -> str | None:
+    """Why the data directory cannot be opened (its config, people and cycles
+    are read, nothing is written), or None when it opens."""
+    try:
+        store.config()
+        store.people()
+        store.cycles()
+    except EXPECTED as exc:
+        return str(exc)
+    return None
+
+
+def not_empty(directory: Path, what: str) -> str:
+    """The message for a directory `what` ("init", "the demo") cannot be created in,
+    with what to do next."""
+    store = Store(directory)
+    if (directory / Store.CONFIG).is_file():
+        problem = open_problem(store)
+        if problem is None:
+            return (f"{directory} is already a kpireview data directory; {what} only creates a "
+                    f"new one. Open it with 'kpireview --data {directory}', or pick an empty "
+                    "directory with --data DIR.")
+        return (f"{directory} is a kpireview data directory that fails to open: {problem}\n"
+                f"Check every file of it with 'kpireview --data {directory} doctor' "
+                f"(nothing is changed), or pick an empty directory with --data DIR.")
+    return (f"{directory} is not empty; {what} only creates a new data directory in an empty "
+            "one. Pick an empty directory with --data DIR (or, if it is a kpireview data "
+            f"directory that fails to open, run 'kpireview --data {directory} doctor').")
+
+
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
@@ -160,7 +204,7 @@ def init(c: Ctx, organisation: str) -> None:
     if not c.store.exists() and c.store.holds_data():
         fail(str(c.store.missing_config()))
     if not c.store.is_empty():
-        fail(f"{c.data} is not empty; init only creates a new data directory")
+        fail(not_empty(c.data, "'kpireview init'"))
     c.store.write_config(Config(organisation=organisation, hr_admins=[os_login()]))
     click.echo(f"Created {c.data}; HR admin: {os_login()}.")
     click.echo("Next: kpireview people add ..., kpireview cycle open ..., kpireview review start ...")
@@ -186,10 +230,18 @@ def demo(ctx: click.Context) -> None:
     if not (target / Store.CONFIG).is_file() and Store(target).holds_data():
         fail(str(Store(target).missing_config()))
     if (target / Store.CONFIG).is_file() and not explicit:
+        problem = open_problem(Store(target))
+        if problem is not None:
+            fail(f"the demo organisation in {target} exists but fails to open: {problem}\n"
+                 f"Check every file of it with 'kpireview --data {target} doctor' (nothing is "
+                 f"changed), or remove (or move away) the folder {target} and run "
+                 "'kpireview demo' again to build the demo afresh.")
         click.echo(f"The demo organisation already exists in {target}.")
         click.echo(f"Open it: kpireview (while you have no data of your own) or "
                    f"kpireview --data {target}. To start it afresh, delete that folder.")
         return
+    if not Store(target).is_empty():
+        fail(not_empty(target, "'kpireview demo'"))
     store = run(lambda: build_demo(target, os_login(), lambda m: click.echo(f"  {m}", err=True),
                                    name=display_name(os_login())))
     people = ", ".join(f"{p.login} ({p.name})" for p in store.people())
@@ -250,7 +302,14 @@ def backup(c: Ctx, target: Path) -> None:
 
 @main.group(context_settings=CONTEXT)
 def templates() -> None:
-    """Role templates: list, show and check them."""
+    """Role templates: list, show and check them.
+
+    \b
+    Examples:
+      kpireview templates list
+      kpireview templates show major-account-manager
+      kpireview templates check my-role.toml
+    """
 
 
 @templates.command("list", context_settings=CONTEXT)
@@ -341,7 +400,15 @@ def templates_check(files: tuple[Path, ...]) -> None:
 
 @main.group(context_settings=CONTEXT)
 def people() -> None:
-    """People: list, add and import from CSV (HR admin)."""
+    """People: list, add and import from CSV (HR admin).
+
+    \b
+    Examples:
+      kpireview people list
+      kpireview people add --id alex --name "Alex Morgan" --login alex \\
+          --manager sofia --role major-account-manager
+      kpireview people import staff.csv
+    """
 
 
 @people.command("list", context_settings=CONTEXT)
@@ -431,7 +498,14 @@ def people_import(c: Ctx, csv_file: Path) -> None:
 
 @main.group(context_settings=CONTEXT)
 def cycle() -> None:
-    """Review cycles: open, close, list (HR admin)."""
+    """Review cycles: open, close, list (HR admin).
+
+    \b
+    Examples:
+      kpireview cycle list
+      kpireview cycle open 2027-h1 --name "First half 2027" --start 2027-01-01 --end 2027-06-30
+      kpireview cycle close 2026-h2
+    """
 
 
 @cycle.command("list", context_settings=CONTEXT)
@@ -497,7 +571,7 @@ def cycle_close(c: Ctx, cycle_id: str) -> None:
       kpireview cycle close 2026-h2
     """
     session = run(c.session)
-    existing = run(lambda: c.store.cycle(cycle_id))
+    existing = require_cycle(c.store, cycle_id)
     run(lambda: session.save_cycle(existing.model_copy(update={"state": CycleState.closed})))
     click.echo(f"Cycle {cycle_id} is closed.")
 
@@ -507,7 +581,14 @@ def cycle_close(c: Ctx, cycle_id: str) -> None:
 
 @main.group(context_settings=CONTEXT)
 def review() -> None:
-    """Reviews: start them and list them."""
+    """Reviews: start them and list them.
+
+    \b
+    Examples:
+      kpireview review list --cycle 2026-h2
+      kpireview review start --cycle 2026-h2 --person alex
+      kpireview review start --cycle 2026-h2 --all
+    """
 
 
 @review.command("start", context_settings=CONTEXT)
@@ -526,6 +607,7 @@ def review_start(c: Ctx, cycle_id: str, person_id: str | None, all_people: bool)
     session = run(c.session)
     if bool(person_id) == all_people:
         fail("give either --person ID or --all")
+    require_cycle(c.store, cycle_id)
     if person_id:
         rid = run(lambda: session.start_review(cycle_id, person_id))
         click.echo(f"Started {rid}.")
@@ -560,6 +642,8 @@ def review_list(c: Ctx, cycle_id: str | None) -> None:
       kpireview review list --cycle 2026-h2
     """
     session = run(c.session)
+    if cycle_id is not None:
+        require_cycle(c.store, cycle_id)
     groups = run(session.summaries)
     seen: set[str] = set()
     for group in ("mine", "team", "line", "all"):

@@ -10,7 +10,7 @@ import click
 
 def register(main: click.Group) -> None:
     """Add the transfer commands to the main command group."""
-    from .cli import CONTEXT, EXPECTED, Ctx, fail, pass_ctx, run
+    from .cli import CONTEXT, EXPECTED, Ctx, fail, pass_ctx, require_cycle, run
 
     @main.command("export", context_settings=CONTEXT)
     @click.option("--cycle", "cycle_id", required=True, help="Cycle id, e.g. 2026-h2.")
@@ -41,6 +41,7 @@ def register(main: click.Group) -> None:
         from .store import StoreError, review_id_for
 
         session = run(c.session)
+        require_cycle(c.store, cycle_id)
         if person_id is None:
             if output in (None, "-"):
                 fail("a whole cycle is written as one file per review: give -o DIR "
@@ -186,7 +187,13 @@ def register(main: click.Group) -> None:
 
     @main.group("actuals", context_settings=CONTEXT)
     def actuals() -> None:
-        """Actual values from other systems (a CRM, a ticketing tool)."""
+        """Actual values from other systems (a CRM, a ticketing tool).
+
+        \b
+        Examples:
+          kpireview actuals import --cycle 2026-h2 --check crm-export.csv
+          kpireview actuals import --cycle 2026-h2 crm-export.csv
+        """
 
     @actuals.command("import", context_settings=CONTEXT)
     @click.option("--cycle", "cycle_id", required=True, help="Cycle id, e.g. 2026-h2.")
@@ -220,6 +227,8 @@ def register(main: click.Group) -> None:
         from .actuals import ActualsError, import_actuals
 
         session = run(c.session)
+        if session.is_hr:  # (anyone else is told that only an HR admin may)
+            require_cycle(c.store, cycle_id)
         try:
             result = import_actuals(session, cycle_id, csv_file, decimal_comma,
                                     apply=not check_only)
