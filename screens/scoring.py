@@ -1240,6 +1240,20 @@ class ScoringScreen(Screen[None]):
         if not event.input.disabled and self._dirty(field):
             self._cancel_debounce()
             self._flush(fields=[field])
+        self._show_stored(field)
+
+    def _show_stored(self, field: str) -> None:
+        """A saved number as it is stored (1e5 typed is 100000), once the field is left."""
+        inp = self._inputs.get(field)
+        if (field not in NUMBER_FIELDS or inp is None or self.focused is inp or self._closing
+                or self.view is None or self._kpi_id is None
+                or inp.value != self._shown.get(field)):
+            return  # (still being typed in, or not saved)
+        stored = self._text(field, self._stored(field, self._review.kpi(self._kpi_id)))
+        if stored != inp.value and self._parse_quiet(field, inp.value) == self._seen.get(field):
+            with inp.prevent(Input.Changed):
+                inp.value = stored
+            self._shown[field] = stored
 
     # --- keys, handled when the app reads them (see `KeysNow`) --------------------
 

@@ -802,3 +802,13 @@ async def test_editing_an_action_adds_to_its_text(store: Store) -> None:
     after = fresh(store, review_id=MAYA).actions[0]
     assert after.text == before.text + " (more)"
     assert after.success_measure == (before.success_measure or "") + " too"
+
+
+async def test_an_actual_typed_with_an_exponent_is_shown_as_stored(store: Store) -> None:
+    app = app_for(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_scoring(app, pilot)
+        await type_into(pilot, screen, "actual", "1e1")
+        assert app.focused is field(screen, "manager_rating")
+        assert field(screen, "actual").value == "10"
+    assert str(fresh(store).kpi("ad-new-products-adopted").actual) == "10"

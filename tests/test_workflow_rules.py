@@ -300,3 +300,33 @@ def test_every_change_is_a_history_entry_with_old_and_new() -> None:
     e = entries[0]
     assert (e.who, e.field, e.old, e.new, e.revision) == (MANAGER, "deals.target", "10", "12", 1)
     assert set_(review, "deals", "target", "12.0") == []  # same value, no entry
+
+
+@pytest.mark.parametrize("typed, kept", [("1e5", "100000"), ("1.5E2", "150"), ("2e0", "2"),
+                                         ("1.50", "1.50"), ("٣", "3")])
+def test_a_number_typed_with_an_exponent_is_kept_and_recorded_in_plain_digits(
+        typed: str, kept: str) -> None:
+    review = new_review()
+    review.state = State.self_assessment
+    entries = set_(review, "deals", "actual", typed, who=EMPLOYEE)
+    actual = review.kpi("deals").actual
+    assert str(actual) == kept and entries[0].new == kept
+
+
+@pytest.mark.parametrize("typed, rating", [("٣", 3), ("+4", 4), ("۵", 5)])
+def test_a_rating_in_any_script_s_digits_is_that_rating(typed: str, rating: int) -> None:
+    review = new_review()
+    review.state = State.self_assessment
+    set_(review, "csat", "self_rating", typed, who=EMPLOYEE)
+    assert review.kpi("csat").self_rating == rating
+
+
+@pytest.mark.parametrize("typed", ["٠٣", "3.0", "3 ", "³"])
+def test_a_rating_that_is_not_plainly_a_whole_number_is_refused(typed: str) -> None:
+    review = new_review()
+    review.state = State.self_assessment
+    if typed.strip() == "3":  # surrounding spaces are fine
+        set_(review, "csat", "self_rating", typed, who=EMPLOYEE)
+        return
+    with pytest.raises(wf.WorkflowError, match="not a whole number"):
+        set_(review, "csat", "self_rating", typed, who=EMPLOYEE)

@@ -100,6 +100,8 @@ def parse_number(text: str | Decimal | int | float | None, kpi: ReviewKPI, what:
         raise WorkflowError(f"{what} {str(text)!r} is not a finite number")
     if abs(value) >= Decimal("1e15"):
         raise WorkflowError(f"{what} {str(text)!r} is too large (at most 15 digits)")
+    if value.as_tuple().exponent > 0:  # typed as 1e5: kept (and shown) as 100000
+        value = Decimal(format(value, "f"))
     if value != value.quantize(Decimal("0.0001")):
         raise WorkflowError(f"{what} {str(text)!r} has more than 4 decimals")
     if value < 0 and kpi.unit in NON_NEGATIVE_UNITS:
@@ -113,8 +115,10 @@ def parse_rating(value: Any, review: Review, what: str) -> int | None:
     try:
         if isinstance(value, bool):
             raise ValueError
-        rating = int(str(value).strip())
-        if str(rating) != str(value).strip().lstrip("+"):
+        # Digits of any script count as digits (٣ is 3), as they do in numbers.
+        text = "".join(str(int(c)) if c.isdecimal() else c for c in str(value).strip())
+        rating = int(text)
+        if str(rating) != text.lstrip("+"):
             raise ValueError
     except ValueError:
         raise WorkflowError(
