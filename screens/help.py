@@ -92,7 +92,7 @@ def help_text() -> Text:
     for title, keys in KEYS:
         out.append(f"{title}\n", style="bold underline")
         for key, what in keys:
-            out.append(f"  {key:<16}", style="bold")
+            out.append(f"  {key:<16}" if len(key) < 16 else f"  {key}  ", style="bold")
             out.append(f"{what}\n")
         out.append("\n")
     out.rstrip()

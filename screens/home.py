@@ -274,8 +274,9 @@ class HomeScreen(Screen[None]):
         if (not any(self.summaries.get(k) for k, _ in SECTIONS) and not problems
                 and not self._loading):
             hint.update(
-                "No reviews to show. An HR admin starts reviews with `kpireview cycle open` and "
-                "`kpireview review start`; try `kpireview demo` to see a full example."
+                "No reviews to show. An HR admin starts reviews with 'kpireview cycle open' and "
+                "'kpireview review start'. To see a full example, try the demo in a folder "
+                "of its own: kpireview --data ~/kpi-demo demo"
             )
             hint.display = True
         else:

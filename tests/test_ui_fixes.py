@@ -394,3 +394,13 @@ async def test_a_stale_signature_has_no_tick_and_asks_to_sign_again(store: Store
         text = "\n".join(rendered_lines(app.screen.query_one("#sum-signoffs")))
     assert "✓" not in text
     assert "✗ employee: Maya Lindqvist" in text and "sign again" in text
+
+
+def test_every_help_key_stands_apart_from_what_it_does() -> None:
+    from screens.help import KEYS, help_text
+
+    text = help_text().plain
+    for _title, keys in KEYS:
+        for key, what in keys:
+            assert f"  {key}  " in text or f"  {key.ljust(16)}{what}" in text, key
+    assert "pgdn / pgup (f6 / f5)  next / previous KPI" in text
