@@ -20,8 +20,14 @@ def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store(pristine_demo: Path, tmp_path: Path) -> Store:
-    """A fresh copy of the demo for one test to change."""
+def demo_root(pristine_demo: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo for one test to change: its directory (`tmp_path / "d"`)."""
     root = tmp_path / "d"
     shutil.copytree(pristine_demo, root)
-    return Store(root)
+    return root
+
+
+@pytest.fixture
+def store(demo_root: Path) -> Store:
+    """A fresh copy of the demo for one test to change."""
+    return Store(demo_root)

@@ -7,7 +7,6 @@ each applied value recorded in the review's history.
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,31 +16,13 @@ from click.testing import CliRunner
 from tui.access import AccessError, open_session
 from tui.actuals import ActualsError, import_actuals, normalise_number, read_actuals_csv
 from tui.cli import main
-from tui.demo import build_demo
 from tui.store import Store, now
 from tui import workflow
+from ui_helpers import hr
 
 CYCLE = "2026-h2"
 ALEX = f"{CYCLE}/alex"  # manager assessment
 LEE = f"{CYCLE}/lee"  # self-assessment
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pristine") / "demo"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def demo(pristine: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    shutil.copytree(pristine, root)
-    return root
-
-
-def hr(root: Path):
-    return open_session(Store(root), login="harriet")
 
 
 def write(path: Path, text: str, bom: bool = False) -> Path:
@@ -53,15 +34,15 @@ def reviews_bytes(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((root / "reviews" / CYCLE).glob("*.json"))}
 
 
-def test_bom_semicolons_and_decimal_commas_apply_with_history(demo: Path, tmp_path: Path) -> None:
+def test_bom_semicolons_and_decimal_commas_apply_with_history(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "crm.csv",
                 "Person;KPI;Actual;Note\n"
                 "alex;ad-existing-revenue-growth;12,5;from the CRM\n"
                 "alex;ad-new-products-adopted;5;\n"
                 "lee;stl-first-response;1.234,75\n", bom=True)
-    result = import_actuals(hr(demo), CYCLE, csv, decimal_comma=True)
+    result = import_actuals(hr(demo_root), CYCLE, csv, decimal_comma=True)
     assert result.applied and result.changed == 3 and result.unchanged == 0
-    store = Store(demo)
+    store = Store(demo_root)
     alex = store.load_review(ALEX)
     assert alex.kpi("ad-existing-revenue-growth").actual == Decimal("12.5")
     assert alex.kpi("ad-new-products-adopted").actual == Decimal("5")
@@ -73,25 +54,25 @@ def test_bom_semicolons_and_decimal_commas_apply_with_history(demo: Path, tmp_pa
     ]
     assert entries[0].note == "imported from crm.csv: from the CRM"
     # the same file again changes nothing and adds no history
-    again = import_actuals(hr(demo), CYCLE, csv, decimal_comma=True)
+    again = import_actuals(hr(demo_root), CYCLE, csv, decimal_comma=True)
     assert again.changed == 0 and again.unchanged == 3
-    assert len(Store(demo).history(ALEX)) == len(store.history(ALEX))
+    assert len(Store(demo_root).history(ALEX)) == len(store.history(ALEX))
 
 
-def test_comma_separated_with_a_dot_decimal(demo: Path, tmp_path: Path) -> None:
+def test_comma_separated_with_a_dot_decimal(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "a.csv", 'person,kpi,actual\nalex,ad-csat,"4.25"\n')
-    import_actuals(hr(demo), CYCLE, csv)
-    assert Store(demo).load_review(ALEX).kpi("ad-csat").actual == Decimal("4.25")
+    import_actuals(hr(demo_root), CYCLE, csv)
+    assert Store(demo_root).load_review(ALEX).kpi("ad-csat").actual == Decimal("4.25")
 
 
-def test_a_decimal_comma_without_the_flag_is_a_bad_line(demo: Path, tmp_path: Path) -> None:
+def test_a_decimal_comma_without_the_flag_is_a_bad_line(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "a.csv", "person;kpi;actual\nalex;ad-csat;4,25\n")
-    before = reviews_bytes(demo)
+    before = reviews_bytes(demo_root)
     with pytest.raises(ActualsError) as info:
-        import_actuals(hr(demo), CYCLE, csv)
+        import_actuals(hr(demo_root), CYCLE, csv)
     assert f"{csv}:2: actual '4,25' has a comma; if the file uses decimal commas add " \
            "--decimal-comma" in str(info.value)
-    assert reviews_bytes(demo) == before
+    assert reviews_bytes(demo_root) == before
 
 
 @pytest.mark.parametrize("text, comma, expected", [
@@ -107,8 +88,8 @@ def test_a_dot_with_the_decimal_comma_flag_is_refused() -> None:
         normalise_number("12.5", True)
 
 
-def test_every_bad_line_is_reported_and_nothing_is_applied(demo: Path, tmp_path: Path) -> None:
-    store = Store(demo)
+def test_every_bad_line_is_reported_and_nothing_is_applied(demo_root: Path, tmp_path: Path) -> None:
+    store = Store(demo_root)
     # make one of Alex's KPIs N/A
     store.update_review(ALEX, lambda r: (None, workflow.set_kpi_field(
         r, "ad-upsell-opportunities", "na", True, "root", now())
@@ -130,9 +111,9 @@ def test_every_bad_line_is_reported_and_nothing_is_applied(demo: Path, tmp_path:
         "alex,ad-existing-revenue-growth",       # 12: actual missing
         "alex,ad-existing-revenue-growth,1,a,b", # 13: too many fields
     ]) + "\n")
-    before = reviews_bytes(demo)
+    before = reviews_bytes(demo_root)
     with pytest.raises(ActualsError) as info:
-        import_actuals(hr(demo), CYCLE, csv)
+        import_actuals(hr(demo_root), CYCLE, csv)
     problems = info.value.problems
     text = "\n".join(problems)
     expected = {
@@ -151,30 +132,30 @@ def test_every_bad_line_is_reported_and_nothing_is_applied(demo: Path, tmp_path:
     assert [p.split(": ", 1)[0] for p in problems] == [f"{csv}:{n}" for n in expected], text
     for line, part in expected.items():
         assert any(p.startswith(f"{csv}:{line}: ") and part in p for p in problems), text
-    assert reviews_bytes(demo) == before
-    assert Store(demo).load_review(ALEX).kpi("ad-csat").actual == Decimal("3.4")
+    assert reviews_bytes(demo_root) == before
+    assert Store(demo_root).load_review(ALEX).kpi("ad-csat").actual == Decimal("3.4")
 
 
-def test_a_signed_off_review_alone_is_reported(demo: Path, tmp_path: Path) -> None:
+def test_a_signed_off_review_alone_is_reported(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "chen.csv", "person,kpi,actual\nchen,csm-grr,101\n")
-    before = reviews_bytes(demo)
+    before = reviews_bytes(demo_root)
     with pytest.raises(ActualsError, match=r"chen.csv:2: the review of chen .* is signed off"):
-        import_actuals(hr(demo), CYCLE, csv)
-    assert reviews_bytes(demo) == before
+        import_actuals(hr(demo_root), CYCLE, csv)
+    assert reviews_bytes(demo_root) == before
 
 
-def test_check_only_applies_nothing(demo: Path, tmp_path: Path) -> None:
+def test_check_only_applies_nothing(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "a.csv", "person,kpi,actual\nalex,ad-csat,4.9\n")
-    before = reviews_bytes(demo)
-    result = import_actuals(hr(demo), CYCLE, csv, apply=False)
+    before = reviews_bytes(demo_root)
+    result = import_actuals(hr(demo_root), CYCLE, csv, apply=False)
     assert result.changed == 1 and not result.applied
-    assert reviews_bytes(demo) == before
+    assert reviews_bytes(demo_root) == before
 
 
-def test_only_an_hr_admin_imports_actuals(demo: Path, tmp_path: Path) -> None:
+def test_only_an_hr_admin_imports_actuals(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "a.csv", "person,kpi,actual\nalex,ad-csat,4.9\n")
     with pytest.raises(AccessError, match="only an HR admin may import actuals"):
-        import_actuals(open_session(Store(demo), login="root"), CYCLE, csv)
+        import_actuals(open_session(Store(demo_root), login="root"), CYCLE, csv)
 
 
 def test_header_problems_name_line_one(tmp_path: Path) -> None:
@@ -192,20 +173,20 @@ def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_cli_actuals_import(demo: Path, tmp_path: Path) -> None:
+def test_cli_actuals_import(demo_root: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "crm.csv", "person;kpi;actual\nalex;ad-csat;4,1\n", bom=True)
-    base = ["--data", str(demo), "--as", "harriet", "actuals", "import", "--cycle", CYCLE]
+    base = ["--data", str(demo_root), "--as", "harriet", "actuals", "import", "--cycle", CYCLE]
     bad = invoke(*base, str(csv))
     assert bad.exit_code == 1
     assert "crm.csv:2: actual '4,1' has a comma" in bad.stderr
     assert "no actual was applied" in bad.stderr
     check = invoke(*base, "--decimal-comma", "--check", str(csv))
     assert check.exit_code == 0 and "would change 1" in check.stdout
-    assert Store(demo).load_review(ALEX).kpi("ad-csat").actual == Decimal("3.4")
+    assert Store(demo_root).load_review(ALEX).kpi("ad-csat").actual == Decimal("3.4")
     ok = invoke(*base, "--decimal-comma", str(csv))
     assert ok.exit_code == 0, ok.output
     assert "changed 1, 0 already up to date" in ok.stdout
-    assert Store(demo).load_review(ALEX).kpi("ad-csat").actual == Decimal("4.1")
-    refused = invoke("--data", str(demo), "--as", "alex", "actuals", "import", "--cycle", CYCLE,
+    assert Store(demo_root).load_review(ALEX).kpi("ad-csat").actual == Decimal("4.1")
+    refused = invoke("--data", str(demo_root), "--as", "alex", "actuals", "import", "--cycle", CYCLE,
                      "--decimal-comma", str(csv))
     assert refused.exit_code == 1 and "only an HR admin" in refused.stderr

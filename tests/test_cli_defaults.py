@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from tui import cli
 from tui.access import open_session
-from tui.demo import build_demo
+from tui.store import Store
 
 
 @pytest.fixture()
@@ -48,8 +48,7 @@ def test_init_still_creates_the_real_data_directory(dirs: tuple[Path, Path]) -> 
     assert "2026-h2/alex" not in listed.output
 
 
-def test_a_damaged_team_index_hides_only_its_own_reviews(tmp_path: Path) -> None:
-    store = build_demo(tmp_path / "d", "root")
+def test_a_damaged_team_index_hides_only_its_own_reviews(store: Store) -> None:
     index = store.team_index_path("2026-h2", "dana")  # lists root's own review
     index.write_bytes(index.read_bytes()[:40])
     before = index.read_bytes()

@@ -11,19 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from tui import cli
-from tui.demo import build_demo
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file()}
-
-
-@pytest.fixture()
-def demo(pristine_demo: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "d"
-    shutil.copytree(pristine_demo, root)
-    return root
 
 
 @pytest.fixture()
@@ -50,15 +42,15 @@ CYCLE_COMMANDS = {
 
 
 @pytest.mark.parametrize("case", list(CYCLE_COMMANDS))
-def test_an_unknown_cycle_is_refused_naming_the_known_ones(case: str, demo: Path,
+def test_an_unknown_cycle_is_refused_naming_the_known_ones(case: str, demo_root: Path,
                                                            tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("person,kpi,actual\nalex,ad-csat,4\n", encoding="utf-8")
     args = [a.replace("{tmp}", str(tmp_path)) for a in CYCLE_COMMANDS[case]]
-    before = snapshot(demo)
-    result = CliRunner().invoke(cli.main, ["--data", str(demo), "--as", "harriet", *args])
+    before = snapshot(demo_root)
+    result = CliRunner().invoke(cli.main, ["--data", str(demo_root), "--as", "harriet", *args])
     assert result.exit_code != 0, result.output
     assert "no cycle 'nope' (known cycles: 2026-h2" in result.stderr, result.output
-    assert snapshot(demo) == before
+    assert snapshot(demo_root) == before
     assert not (tmp_path / "out").exists()
 
 
@@ -74,8 +66,8 @@ def test_an_unknown_cycle_with_no_cycles_at_all_says_how_to_open_one(tmp_path: P
     assert "kpireview cycle open" in result.stderr
 
 
-def test_a_known_cycle_still_lists(demo: Path) -> None:
-    result = CliRunner().invoke(cli.main, ["--data", str(demo), "--as", "harriet", "review",
+def test_a_known_cycle_still_lists(demo_root: Path) -> None:
+    result = CliRunner().invoke(cli.main, ["--data", str(demo_root), "--as", "harriet", "review",
                                            "list", "--cycle", "2026-h2"])
     assert result.exit_code == 0, result.output
     assert "2026-h2/alex" in result.stdout
@@ -152,9 +144,8 @@ def test_a_directory_that_is_not_empty_says_what_to_do(command: str, tmp_path: P
     assert f"kpireview --data {good}" in result.stderr
 
 
-def test_a_damaged_demo_is_never_rebuilt_over(tmp_path: Path) -> None:
-    root = tmp_path / "d"
-    build_demo(root, "root")
+def test_a_damaged_demo_is_never_rebuilt_over(demo_root: Path) -> None:
+    root = demo_root
     _truncate(root / "people.json")
     before = snapshot(root)
     result = CliRunner().invoke(cli.main, ["--data", str(root), "demo"])

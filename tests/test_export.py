@@ -8,7 +8,6 @@ survives as typed, and the export/import commands through click's CliRunner.
 from __future__ import annotations
 
 import re
-import shutil
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -20,29 +19,11 @@ from click.testing import CliRunner
 from tui import export
 from tui.access import AccessError, open_session, os_login
 from tui.cli import main
-from tui.demo import build_demo
 from tui.models import Comment
 from tui.store import Store, now
+from ui_helpers import hr
 
 CYCLE = "2026-h2"
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pristine") / "demo"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def demo(pristine: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    shutil.copytree(pristine, root)
-    return root
-
-
-def hr(root: Path):
-    return open_session(Store(root), login="harriet")
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -69,8 +50,8 @@ def split_last_history(text: str) -> tuple[str, str]:
 # --- the round trip ----------------------------------------------------------
 
 
-def test_export_import_export_is_the_same_for_every_demo_review(demo: Path, tmp_path: Path) -> None:
-    first = export.export_cycle(hr(demo), CYCLE, tmp_path / "first")
+def test_export_import_export_is_the_same_for_every_demo_review(demo_root: Path, tmp_path: Path) -> None:
+    first = export.export_cycle(hr(demo_root), CYCLE, tmp_path / "first")
     assert len(first) == 6
 
     new = Store(tmp_path / "new")
@@ -90,25 +71,25 @@ def test_export_import_export_is_the_same_for_every_demo_review(demo: Path, tmp_
         assert entry["action"] == "import" and str(a) in entry["note"]
         assert without_export_time(body_b) + "\n" == without_export_time(text_a) + "\n", a.name
         # the review itself came through unchanged, derived numbers included
-        assert new.load_review(load(text_a)["review"]["id"]) == Store(demo).load_review(
+        assert new.load_review(load(text_a)["review"]["id"]) == Store(demo_root).load_review(
             load(text_a)["review"]["id"])
 
 
-def test_history_is_exported_in_order_and_each_export_is_recorded(demo: Path, tmp_path: Path) -> None:
-    session = hr(demo)
+def test_history_is_exported_in_order_and_each_export_is_recorded(demo_root: Path, tmp_path: Path) -> None:
+    session = hr(demo_root)
     rid = f"{CYCLE}/maya"
-    before = Store(demo).history(rid)
+    before = Store(demo_root).history(rid)
     path = export.export_review(session, rid, tmp_path / "maya.toml")
     doc = load(path.read_text(encoding="utf-8"))
     assert [(h["action"], h.get("field", "")) for h in doc["history"]] == [
         (e.action, e.field) for e in before]
-    after = Store(demo).history(rid)
+    after = Store(demo_root).history(rid)
     assert len(after) == len(before) + 1
     assert after[-1].action == "export" and after[-1].note == str(path)
 
 
-def test_export_refuses_to_overwrite_without_force(demo: Path, tmp_path: Path) -> None:
-    session = hr(demo)
+def test_export_refuses_to_overwrite_without_force(demo_root: Path, tmp_path: Path) -> None:
+    session = hr(demo_root)
     target = tmp_path / "alex.toml"
     target.write_text("keep me", encoding="utf-8")
     with pytest.raises(export.ExportError, match="exists already; add --force"):
@@ -142,8 +123,8 @@ def test_numbers_read_back_as_exactly_the_same_value(text: str, kind: type) -> N
     assert Decimal(back) == value
 
 
-def test_exact_numbers_survive_a_review_round_trip(demo: Path) -> None:
-    store = Store(demo)
+def test_exact_numbers_survive_a_review_round_trip(demo_root: Path) -> None:
+    store = Store(demo_root)
     review = store.load_review(f"{CYCLE}/maya")
     kpi = review.kras[0].kpis[1]  # a % KPI
     kpi.target = Decimal("0.1")
@@ -160,8 +141,8 @@ def test_exact_numbers_survive_a_review_round_trip(demo: Path) -> None:
 # --- recomputed, never trusted -------------------------------------------------------
 
 
-def test_hand_edited_scores_import_with_the_recomputed_scores(demo: Path, tmp_path: Path) -> None:
-    path = export.export_review(hr(demo), f"{CYCLE}/maya", tmp_path / "maya.toml")
+def test_hand_edited_scores_import_with_the_recomputed_scores(demo_root: Path, tmp_path: Path) -> None:
+    path = export.export_review(hr(demo_root), f"{CYCLE}/maya", tmp_path / "maya.toml")
     text = path.read_text(encoding="utf-8")
     doc = load(text)
     real = doc["scores"]["overall"]
@@ -190,9 +171,9 @@ def test_hand_edited_scores_import_with_the_recomputed_scores(demo: Path, tmp_pa
 # --- bad files: file + place + problem, nothing written ---------------------------------
 
 
-def _doc(demo: Path, person: str = "maya") -> dict[str, Any]:
+def _doc(demo_root: Path, person: str = "maya") -> dict[str, Any]:
     review_id = f"{CYCLE}/{person}"
-    return load(export.export_text(hr(demo), review_id))
+    return load(export.export_text(hr(demo_root), review_id))
 
 
 def _kpi(doc: dict[str, Any], kra: int = 0, kpi: int = 0) -> dict[str, Any]:
@@ -238,18 +219,19 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
-def test_a_bad_file_is_refused_with_file_place_and_problem(case: str, demo: Path, tmp_path: Path) -> None:
+def test_a_bad_file_is_refused_with_file_place_and_problem(case: str, demo_root: Path,
+                                                           tmp_path: Path) -> None:
     change, expected = BAD_FILES[case]
     path = tmp_path / "bad.toml"
     if change is None:
         path.write_text('schema = "kpireview.review"\nschema_version = 1\nachievement_cap = 15 0\n',
                         encoding="utf-8")
     else:
-        doc = _doc(demo)
+        doc = _doc(demo_root)
         change(doc)
         path.write_text(export.render(doc), encoding="utf-8")
     good = tmp_path / "good.toml"
-    good.write_text(export.export_text(hr(demo), f"{CYCLE}/alex"), encoding="utf-8")
+    good.write_text(export.export_text(hr(demo_root), f"{CYCLE}/alex"), encoding="utf-8")
     target = tmp_path / "new"
     with pytest.raises(export.ReviewFileError) as info:
         export.import_reviews(Store(target), [good, path], "harriet")
@@ -260,39 +242,39 @@ def test_a_bad_file_is_refused_with_file_place_and_problem(case: str, demo: Path
     assert not target.exists(), "nothing may be written when any file is bad"
 
 
-def test_a_person_id_that_exists_with_another_login_is_refused(demo: Path, tmp_path: Path) -> None:
-    doc = _doc(demo)
+def test_a_person_id_that_exists_with_another_login_is_refused(demo_root: Path, tmp_path: Path) -> None:
+    doc = _doc(demo_root)
     doc["person"]["login"] = "maya2"
     path = tmp_path / "maya.toml"
     path.write_text(export.render(doc), encoding="utf-8")
-    before = snapshot(demo)
+    before = snapshot(demo_root)
     with pytest.raises(export.ReviewFileError) as info:
-        export.import_reviews(Store(demo), [path], "harriet", session=hr(demo), replace=True)
+        export.import_reviews(Store(demo_root), [path], "harriet", session=hr(demo_root), replace=True)
     assert f"{path}: person.login: person 'maya' exists with login 'maya'" in str(info.value)
     assert "the file says 'maya2'" in str(info.value)
-    assert snapshot(demo) == before
+    assert snapshot(demo_root) == before
 
 
-def test_an_existing_review_is_only_replaced_with_replace(demo: Path, tmp_path: Path) -> None:
-    path = export.export_review(hr(demo), f"{CYCLE}/alex", tmp_path / "alex.toml")
-    before = snapshot(demo)
+def test_an_existing_review_is_only_replaced_with_replace(demo_root: Path, tmp_path: Path) -> None:
+    path = export.export_review(hr(demo_root), f"{CYCLE}/alex", tmp_path / "alex.toml")
+    before = snapshot(demo_root)
     with pytest.raises(export.ReviewFileError, match="exists already .* add --replace"):
-        export.import_reviews(Store(demo), [path], "harriet", session=hr(demo))
-    assert snapshot(demo) == before
-    store = Store(demo)
+        export.import_reviews(Store(demo_root), [path], "harriet", session=hr(demo_root))
+    assert snapshot(demo_root) == before
+    store = Store(demo_root)
     history = store.history(f"{CYCLE}/alex")
-    export.import_reviews(store, [path], "harriet", session=hr(demo), replace=True)
+    export.import_reviews(store, [path], "harriet", session=hr(demo_root), replace=True)
     after = store.history(f"{CYCLE}/alex")
     # the history is kept, not doubled; one import entry is added
     assert after[:-1] == history
     assert after[-1].action == "import" and after[-1].who == "harriet"
 
 
-def test_only_an_hr_admin_imports_into_an_existing_directory(demo: Path, tmp_path: Path) -> None:
-    path = export.export_review(hr(demo), f"{CYCLE}/alex", tmp_path / "alex.toml")
-    root = open_session(Store(demo), login="root")
+def test_only_an_hr_admin_imports_into_an_existing_directory(demo_root: Path, tmp_path: Path) -> None:
+    path = export.export_review(hr(demo_root), f"{CYCLE}/alex", tmp_path / "alex.toml")
+    root = open_session(Store(demo_root), login="root")
     with pytest.raises(AccessError, match="only an HR admin may import"):
-        export.import_reviews(Store(demo), [path], "root", session=root, replace=True)
+        export.import_reviews(Store(demo_root), [path], "root", session=root, replace=True)
 
 
 # --- text as typed ----------------------------------------------------------------
@@ -308,8 +290,8 @@ TRICKY = [
 ]
 
 
-def test_text_survives_the_round_trip_as_typed(demo: Path, tmp_path: Path) -> None:
-    store = Store(demo)
+def test_text_survives_the_round_trip_as_typed(demo_root: Path, tmp_path: Path) -> None:
+    store = Store(demo_root)
     review = store.load_review(f"{CYCLE}/maya")
     kpi = review.kras[0].kpis[0]
     at = now()
@@ -340,20 +322,20 @@ def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_cli_exports_one_review_to_standard_output(demo: Path) -> None:
-    result = invoke("--data", str(demo), "--as", "root", "export", "--cycle", CYCLE,
+def test_cli_exports_one_review_to_standard_output(demo_root: Path) -> None:
+    result = invoke("--data", str(demo_root), "--as", "root", "export", "--cycle", CYCLE,
                     "--person", "maya")
     assert result.exit_code == 0, result.output
     doc = load(result.stdout)
     assert doc["schema"] == "kpireview.review" and doc["person"]["id"] == "maya"
     assert doc["exported_by"] == "root"
-    last = Store(demo).history(f"{CYCLE}/maya")[-1]
+    last = Store(demo_root).history(f"{CYCLE}/maya")[-1]
     assert last.action == "export" and last.note == "standard output" and last.who == "root"
 
 
-def test_cli_exports_one_review_to_a_file_and_keeps_an_existing_one(demo: Path, tmp_path: Path) -> None:
+def test_cli_exports_one_review_to_a_file_and_keeps_an_existing_one(demo_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "maya.toml"
-    args = ["--data", str(demo), "--as", "root", "export", "--cycle", CYCLE, "--person", "maya",
+    args = ["--data", str(demo_root), "--as", "root", "export", "--cycle", CYCLE, "--person", "maya",
             "-o", str(out)]
     assert invoke(*args).exit_code == 0
     first = out.read_bytes()
@@ -371,27 +353,27 @@ def test_cli_exports_one_review_to_a_file_and_keeps_an_existing_one(demo: Path, 
     assert (d / "2026-h2--maya.toml").is_file()
 
 
-def test_cli_exports_a_whole_cycle_with_a_progress_bar(demo: Path, tmp_path: Path) -> None:
+def test_cli_exports_a_whole_cycle_with_a_progress_bar(demo_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "cycle"
-    result = invoke("--data", str(demo), "--as", "root", "export", "--cycle", CYCLE, "-o", str(out))
+    result = invoke("--data", str(demo_root), "--as", "root", "export", "--cycle", CYCLE, "-o", str(out))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert names == [f"{CYCLE}--{p}.toml" for p in ("alex", "chen", "lee", "maya", "root", "sam")]
     assert "Exporting 2026-h2" in result.stderr and result.stdout == ""
-    again = invoke("--data", str(demo), "--as", "root", "export", "--cycle", CYCLE, "-o", str(out))
+    again = invoke("--data", str(demo_root), "--as", "root", "export", "--cycle", CYCLE, "-o", str(out))
     assert again.exit_code == 1 and "6 file(s) exist already" in again.stderr
-    to_stdout = invoke("--data", str(demo), "--as", "root", "export", "--cycle", CYCLE, "-o", "-")
+    to_stdout = invoke("--data", str(demo_root), "--as", "root", "export", "--cycle", CYCLE, "-o", "-")
     assert to_stdout.exit_code == 1 and "give -o DIR" in to_stdout.stderr
 
 
-def test_cli_export_goes_through_access(demo: Path, tmp_path: Path) -> None:
+def test_cli_export_goes_through_access(demo_root: Path, tmp_path: Path) -> None:
     # an employee cannot export a colleague's review
-    result = invoke("--data", str(demo), "--as", "alex", "export", "--cycle", CYCLE, "--person", "maya")
+    result = invoke("--data", str(demo_root), "--as", "alex", "export", "--cycle", CYCLE, "--person", "maya")
     assert result.exit_code == 1 and "no review '2026-h2/maya' that you can see" in result.stderr
     # blind phase: the manager's rating on Alex's review stays out of Alex's export
-    root = open_session(Store(demo), login="root")
+    root = open_session(Store(demo_root), login="root")
     root.set_kpi(f"{CYCLE}/alex", "ad-csat", "manager_rating", 2)
-    result = invoke("--data", str(demo), "--as", "alex", "export", "--cycle", CYCLE, "--person", "alex")
+    result = invoke("--data", str(demo_root), "--as", "alex", "export", "--cycle", CYCLE, "--person", "alex")
     assert result.exit_code == 0
     doc = load(result.stdout)
     assert not any("manager_rating" in k or "final_rating" in k
@@ -400,14 +382,14 @@ def test_cli_export_goes_through_access(demo: Path, tmp_path: Path) -> None:
     assert "manager_rating" not in result.stdout
     # an employee's cycle export holds only their own review
     out = tmp_path / "alex-cycle"
-    result = invoke("--data", str(demo), "--as", "alex", "export", "--cycle", CYCLE, "-o", str(out))
+    result = invoke("--data", str(demo_root), "--as", "alex", "export", "--cycle", CYCLE, "-o", str(out))
     assert result.exit_code == 0
     assert [p.name for p in out.iterdir()] == ["2026-h2--alex.toml"]
 
 
-def test_cli_imports_into_an_empty_directory(demo: Path, tmp_path: Path) -> None:
+def test_cli_imports_into_an_empty_directory(demo_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "cycle"
-    export.export_cycle(hr(demo), CYCLE, out)
+    export.export_cycle(hr(demo_root), CYCLE, out)
     new = tmp_path / "new"
     files = sorted(str(p) for p in out.iterdir())
     check = invoke("--data", str(new), "import", "--check", *files)
@@ -424,8 +406,8 @@ def test_cli_imports_into_an_empty_directory(demo: Path, tmp_path: Path) -> None
     assert "exists already" in again.stderr and "nothing was imported" in again.stderr
 
 
-def test_cli_import_reports_every_bad_file_and_writes_nothing(demo: Path, tmp_path: Path) -> None:
-    doc = _doc(demo)
+def test_cli_import_reports_every_bad_file_and_writes_nothing(demo_root: Path, tmp_path: Path) -> None:
+    doc = _doc(demo_root)
     doc["kras"][0]["weight"] = 50
     bad1 = tmp_path / "weights.toml"
     bad1.write_text(export.render(doc), encoding="utf-8")
@@ -440,15 +422,15 @@ def test_cli_import_reports_every_bad_file_and_writes_nothing(demo: Path, tmp_pa
     assert not new.exists()
 
 
-def test_cli_import_needs_an_hr_admin(demo: Path, tmp_path: Path) -> None:
-    path = export.export_review(hr(demo), f"{CYCLE}/alex", tmp_path / "alex.toml")
-    before = snapshot(demo)
-    result = invoke("--data", str(demo), "--as", "root", "import", "--replace", str(path))
+def test_cli_import_needs_an_hr_admin(demo_root: Path, tmp_path: Path) -> None:
+    path = export.export_review(hr(demo_root), f"{CYCLE}/alex", tmp_path / "alex.toml")
+    before = snapshot(demo_root)
+    result = invoke("--data", str(demo_root), "--as", "root", "import", "--replace", str(path))
     assert result.exit_code == 1 and "only an HR admin may import" in result.stderr
-    ok = invoke("--data", str(demo), "--as", "harriet", "import", "--replace", str(path))
+    ok = invoke("--data", str(demo_root), "--as", "harriet", "import", "--replace", str(path))
     assert ok.exit_code == 0, ok.output
     assert "Imported 1 review(s), 1 replaced." in ok.stdout
-    assert snapshot(demo) != before
+    assert snapshot(demo_root) != before
 
 
 @pytest.mark.parametrize("command", [["export"], ["import"], ["actuals", "import"]])

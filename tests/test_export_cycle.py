@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import tui.store
 from tui import export, workflow
 from tui.access import open_session
 from tui.cli import main
-from tui.demo import build_demo
 from tui.store import (
     DataFileError,
     HistoryBatch,
@@ -33,27 +31,10 @@ from tui.store import (
     now,
     with_history,
 )
+from ui_helpers import hr
 
 CYCLE = "2026-h2"
 PEOPLE = ("alex", "chen", "lee", "maya", "root", "sam")  # the order the cycle is exported in
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pristine") / "demo"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def demo(pristine: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    shutil.copytree(pristine, root)
-    return root
-
-
-def hr(root: Path):
-    return open_session(Store(root), login="harriet")
 
 
 def review_file(root: Path, person: str) -> Path:
@@ -73,12 +54,12 @@ def temp_files(root: Path) -> list[Path]:
 
 
 def test_a_cycle_export_records_exactly_one_entry_per_review_and_changes_nothing_else(
-        demo: Path, tmp_path: Path) -> None:
-    store = Store(demo)
+        demo_root: Path, tmp_path: Path) -> None:
+    store = Store(demo_root)
     before = {p: store.history(f"{CYCLE}/{p}") for p in PEOPLE}
     reviews = {p: store.load_review(f"{CYCLE}/{p}") for p in PEOPLE}
     out = tmp_path / "out"
-    written = export.export_cycle(hr(demo), CYCLE, out)
+    written = export.export_cycle(hr(demo_root), CYCLE, out)
     assert [p.name for p in written] == [f"{CYCLE}--{p}.toml" for p in PEOPLE]
     for person in PEOPLE:
         after = store.history(f"{CYCLE}/{person}")
@@ -87,25 +68,25 @@ def test_a_cycle_export_records_exactly_one_entry_per_review_and_changes_nothing
         assert after[-1].note == str(out / f"{CYCLE}--{person}.toml")
         assert [e.seq for e in after] == list(range(1, len(after) + 1))
         assert store.load_review(f"{CYCLE}/{person}") == reviews[person]
-    assert temp_files(demo) == []
+    assert temp_files(demo_root) == []
     # the review files are as the store itself would write them: doctor finds nothing
-    result = CliRunner().invoke(main, ["--data", str(demo), "doctor"])
+    result = CliRunner().invoke(main, ["--data", str(demo_root), "doctor"])
     assert result.exit_code == 0, result.output
 
 
 def test_history_batches_of_any_size_record_every_review_once(
-        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Store, "history_batch", lambda self, size=200: HistoryBatch(self, 4))
-    export.export_cycle(hr(demo), CYCLE, tmp_path / "out")  # a batch of 4, then one of 2
-    assert all(len(exports(demo, p)) == 1 for p in PEOPLE)
-    assert temp_files(demo) == []
+    export.export_cycle(hr(demo_root), CYCLE, tmp_path / "out")  # a batch of 4, then one of 2
+    assert all(len(exports(demo_root, p)) == 1 for p in PEOPLE)
+    assert temp_files(demo_root) == []
 
 
 def test_an_edit_saved_between_the_read_and_the_history_append_is_kept(
-        demo: Path, tmp_path: Path) -> None:
-    manager = open_session(Store(demo), login="root")
+        demo_root: Path, tmp_path: Path) -> None:
+    manager = open_session(Store(demo_root), login="root")
     rid = f"{CYCLE}/alex"
-    assert Store(demo).load_review(rid).kpi("ad-csat").manager_rating != 2
+    assert Store(demo_root).load_review(rid).kpi("ad-csat").manager_rating != 2
 
     def progress(items: list[Any], label: str):
         for n, item in enumerate(items):
@@ -113,34 +94,34 @@ def test_an_edit_saved_between_the_read_and_the_history_append_is_kept(
                 manager.set_kpi(rid, "ad-csat", "manager_rating", 2)
             yield item
 
-    export.export_cycle(hr(demo), CYCLE, tmp_path / "out", progress=progress)
-    store = Store(demo)
+    export.export_cycle(hr(demo_root), CYCLE, tmp_path / "out", progress=progress)
+    store = Store(demo_root)
     assert store.load_review(rid).kpi("ad-csat").manager_rating == 2
     history = store.history(rid)
     assert [e.action for e in history].count("export") == 1
     assert any(e.field.endswith("ad-csat.manager_rating") and e.new == "2" for e in history)
     assert [e.seq for e in history] == list(range(1, len(history) + 1))
-    assert all(len(exports(demo, p)) == 1 for p in PEOPLE)
-    assert temp_files(demo) == []
+    assert all(len(exports(demo_root, p)) == 1 for p in PEOPLE)
+    assert temp_files(demo_root) == []
 
 
 def test_a_damaged_review_file_in_the_middle_is_named_and_left_as_it_was(
-        demo: Path, tmp_path: Path) -> None:
-    damaged = review_file(demo, "lee")
+        demo_root: Path, tmp_path: Path) -> None:
+    damaged = review_file(demo_root, "lee")
     damaged.write_bytes(damaged.read_bytes()[:500])  # cut short
-    before = review_bytes(demo)
+    before = review_bytes(demo_root)
     out = tmp_path / "out"
     with pytest.raises(DataFileError, match=str(damaged)):
-        export.export_cycle(hr(demo), CYCLE, out)
+        export.export_cycle(hr(demo_root), CYCLE, out)
     assert damaged.read_bytes() == before["lee"]
     # the reviews exported before it have their file and their entry; the rest are untouched
     assert sorted(p.name for p in out.iterdir()) == [f"{CYCLE}--alex.toml", f"{CYCLE}--chen.toml"]
-    assert len(exports(demo, "alex")) == len(exports(demo, "chen")) == 1
-    assert {p: b for p, b in review_bytes(demo).items() if p not in ("alex", "chen")} == {
+    assert len(exports(demo_root, "alex")) == len(exports(demo_root, "chen")) == 1
+    assert {p: b for p, b in review_bytes(demo_root).items() if p not in ("alex", "chen")} == {
         p: b for p, b in before.items() if p not in ("alex", "chen")}
-    assert temp_files(demo) == []
+    assert temp_files(demo_root) == []
 
-    result = CliRunner().invoke(main, ["--data", str(demo), "--as", "root", "export",
+    result = CliRunner().invoke(main, ["--data", str(demo_root), "--as", "root", "export",
                                        "--cycle", CYCLE, "-o", str(tmp_path / "cli")])
     assert result.exit_code == 1
     assert str(damaged) in result.stderr and "doctor" in result.stderr
@@ -149,17 +130,17 @@ def test_a_damaged_review_file_in_the_middle_is_named_and_left_as_it_was(
 
 
 def test_an_employee_cycle_export_leaves_the_reviews_they_cannot_see_untouched(
-        demo: Path, tmp_path: Path) -> None:
-    before = review_bytes(demo)
-    written = export.export_cycle(open_session(Store(demo), login="alex"), CYCLE, tmp_path / "out")
+        demo_root: Path, tmp_path: Path) -> None:
+    before = review_bytes(demo_root)
+    written = export.export_cycle(open_session(Store(demo_root), login="alex"), CYCLE, tmp_path / "out")
     assert [p.name for p in written] == [f"{CYCLE}--alex.toml"]
-    after = review_bytes(demo)
+    after = review_bytes(demo_root)
     assert {p for p in PEOPLE if after[p] != before[p]} == {"alex"}
-    assert len(exports(demo, "alex")) == 1
+    assert len(exports(demo_root, "alex")) == 1
 
 
 def test_a_review_file_is_only_replaced_by_content_already_on_disk(
-        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A power cut must not leave a review file renamed into place before its data was written."""
     if not Path("/proc/self/fd").is_dir() or not hasattr(os, "sync"):
         pytest.skip("needs /proc to name the files that are fsynced")
@@ -185,8 +166,8 @@ def test_a_review_file_is_only_replaced_by_content_already_on_disk(
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "sync", lambda: events.append(("sync", "")))
 
-    export.export_cycle(hr(demo), CYCLE, tmp_path / "out")
-    reviews = {str(review_file(demo, p)) for p in PEOPLE}
+    export.export_cycle(hr(demo_root), CYCLE, tmp_path / "out")
+    reviews = {str(review_file(demo_root, p)) for p in PEOPLE}
     replaced = 0
     for at, (kind, what) in enumerate(events):
         if kind != "replace" or what.split(" -> ")[1] not in reviews:
@@ -199,7 +180,7 @@ def test_a_review_file_is_only_replaced_by_content_already_on_disk(
 
 
 def test_an_export_interrupted_while_saving_its_history_leaves_every_review_whole(
-        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = tui.store._replace
     calls = []
 
@@ -211,12 +192,12 @@ def test_an_export_interrupted_while_saving_its_history_leaves_every_review_whol
 
     monkeypatch.setattr(tui.store, "_replace", replace)
     with pytest.raises(KeyboardInterrupt):
-        export.export_cycle(hr(demo), CYCLE, tmp_path / "out")
-    store = Store(demo)
+        export.export_cycle(hr(demo_root), CYCLE, tmp_path / "out")
+    store = Store(demo_root)
     for person in PEOPLE:
         store.load_review(f"{CYCLE}/{person}")
-    assert [len(exports(demo, p)) for p in PEOPLE] == [1, 1, 0, 0, 0, 0]
-    assert temp_files(demo) == []
+    assert [len(exports(demo_root, p)) for p in PEOPLE] == [1, 1, 0, 0, 0, 0]
+    assert temp_files(demo_root) == []
 
 
 # --- adding entries to a review file's bytes -------------------------------------------
@@ -227,10 +208,10 @@ def entries() -> list[Any]:
             workflow.entry("harriet", now(), "export", note="and another")]
 
 
-def test_history_appended_gives_the_bytes_the_store_writes(demo: Path) -> None:
+def test_history_appended_gives_the_bytes_the_store_writes(demo_root: Path) -> None:
     new = entries()
     for person in PEOPLE:
-        raw = review_file(demo, person).read_bytes()
+        raw = review_file(demo_root, person).read_bytes()
         data = json.loads(raw)
         assert history_appended(raw, data, new) == dump_json(with_history(data, new))
 
@@ -255,8 +236,8 @@ def _variants(data: dict[str, Any]) -> dict[str, bytes]:
 @pytest.mark.parametrize("variant", ["indented", "history first", "no history",
                                      "two review tables", "a key ending in history", "spaces"])
 def test_history_appended_to_a_file_written_otherwise_reads_back_right(
-        demo: Path, variant: str) -> None:
-    raw = _variants(json.loads(review_file(demo, "maya").read_bytes()))[variant]
+        demo_root: Path, variant: str) -> None:
+    raw = _variants(json.loads(review_file(demo_root, "maya").read_bytes()))[variant]
     data = json.loads(raw)
     new = entries()
     assert json.loads(history_appended(raw, data, new)) == with_history(data, new)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,27 +34,12 @@ from screens.scoring import ScoringScreen
 from tui import live
 from tui.access import open_session
 from tui.app import create_app
-from tui.demo import build_demo
 from tui.store import Store
 
 SIZE = (80, 24)
 MAYA = "2026-h2/maya"
 ALEX = "2026-h2/alex"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("live") / "d"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def store(pristine: Path, tmp_path: Path) -> Store:
-    root = tmp_path / "d"
-    shutil.copytree(pristine, root)
-    return Store(root)
 
 
 def app_for(store: Store, login: str) -> Any:

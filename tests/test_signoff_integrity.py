@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from tui.access import open_session
-from tui.demo import build_demo
 from tui.export import ReviewFileError, export_text, parse_review
 from tui.models import State
+from tui.store import Store
 from tui.workflow import content_digest
 
 
 @pytest.fixture(scope="module")
-def signed_text(tmp_path_factory: pytest.TempPathFactory) -> str:
-    store = build_demo(tmp_path_factory.mktemp("d") / "data", "root")
-    return export_text(open_session(store, login="root"), "2026-h2/chen")
+def signed_text(pristine_demo: Path) -> str:
+    # export_text only reads: the shared demo stays untouched
+    return export_text(open_session(Store(pristine_demo), login="root"), "2026-h2/chen")
 
 
 def test_every_signature_carries_the_digest_of_what_was_signed(signed_text: str) -> None:
@@ -42,8 +42,7 @@ def test_signed_review_edited_in_the_file_is_refused(signed_text: str) -> None:
     assert "chen.toml" in message and "changed after signing" in message
 
 
-def test_digest_ignores_number_spelling_but_not_values(tmp_path: Path) -> None:
-    store = build_demo(tmp_path / "data", "root")
+def test_digest_ignores_number_spelling_but_not_values(store: Store) -> None:
     review = store.load_review("2026-h2/chen")
     before = content_digest(review)
     kpi = next(k for k in review.all_kpis() if k.actual is not None)

@@ -6,9 +6,7 @@ Runs the real app (`create_app`) on a copy of the demo organisation.
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +19,8 @@ from screens.scoring import JumpModal, NAToggle, ScoringScreen
 from screens.widgets import MessageLine
 from tui.access import open_session
 from tui.app import create_app
-from tui.demo import build_demo
 from tui.store import Store
-from ui_helpers import burst  # noqa: E402
+from ui_helpers import app_for, burst  # noqa: E402
 
 SIZE = (80, 24)
 ALEX = "2026-h2/alex"
@@ -37,24 +34,6 @@ NASTY = [
     "emoji 😀🎉 done",
     "עברית مرحبا right-to-left",
 ]
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("scoring") / "d"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def store(pristine: Path, tmp_path: Path) -> Store:
-    root = tmp_path / "d"
-    shutil.copytree(pristine, root)
-    return Store(root)
-
-
-def app_for(store: Store, login: str = "root") -> Any:
-    return create_app(store=store, session=open_session(store, login=login), login=login)
 
 
 def screen_text(app: Any) -> str:

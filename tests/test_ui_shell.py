@@ -20,7 +20,6 @@ from screens.welcome import WelcomeScreen
 from screens.widgets import ConfirmModal, Literal, MessageLine, PromptModal
 from tui.access import open_session
 from tui.app import create_app
-from tui.demo import build_demo
 from tui.models import State
 from tui.store import Store
 

@@ -8,36 +8,12 @@ data directory path). Update after a deliberate change with
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tui.access import open_session
-from tui.app import create_app
-from tui.demo import build_demo
 from tui.store import Store
+from ui_helpers import app_for
 
 SIZE = (80, 24)
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("snap") / "d"
-    build_demo(root, "root")
-    return root
-
-
-@pytest.fixture
-def store(pristine: Path, tmp_path: Path) -> Store:
-    root = tmp_path / "d"
-    shutil.copytree(pristine, root)
-    return Store(root)
-
-
-def app_for(store: Store, login: str = "root") -> Any:
-    return create_app(store=store, session=open_session(store, login=login), login=login)
 
 
 def test_home_snapshot(snap_compare: Any, store: Store) -> None:

@@ -31,7 +31,6 @@ from screens.summary import SummaryScreen
 from screens.widgets import ConfirmModal
 from tui.access import open_session
 from tui.app import create_app
-from tui.demo import build_demo
 from tui.models import Kind, Review, State
 from tui.scoring import suggestion
 from tui.store import Store
@@ -129,8 +128,7 @@ async def on_screen(pilot: Any, kind: type) -> Any:
     return pilot.app.screen
 
 
-async def test_walk_the_whole_review_with_the_keyboard(tmp_path: Path) -> None:
-    store = build_demo(tmp_path / "d", "root")
+async def test_walk_the_whole_review_with_the_keyboard(store: Store, tmp_path: Path) -> None:
     entries = plan(open_session(store, login="root").view(ALEX).review)
     assert len(entries) == 40
 

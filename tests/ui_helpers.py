@@ -1,13 +1,14 @@
-"""Helpers for the Pilot tests of the app."""
+"""Helpers for the Pilot tests of the app, and a few shared by other tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import events
 from textual.keys import _character_to_key
 
-from tui.access import open_session
+from tui.access import Session, open_session
 from tui.app import create_app
 from tui.store import Store
 
@@ -15,6 +16,11 @@ SIZE = (80, 24)
 ALEX = "2026-h2/alex"
 MAYA = "2026-h2/maya"
 SAM = "2026-h2/sam"
+
+
+def hr(root: Path) -> Session:
+    """A session of the demo's HR admin (harriet) on the data directory at `root`."""
+    return open_session(Store(root), login="harriet")
 
 
 def app_for(store: Store, login: str = "root") -> Any:
