@@ -70,10 +70,14 @@ from .models import (
     Review,
     ReviewKRA,
     SignOff,
+    SignRole,
     State,
     Weight,
+    blank_as_empty,
     check_bands,
+    is_blank,
     show_number,
+    whole_number_problem,
 )
 from .scoring import fmt, kra_score, overall, round2, suggestion
 from .store import (
@@ -691,6 +695,8 @@ def _describe(exc: ValidationError | list[Any], data: Any,
             msg = "required key is missing"
             if len(loc) == 1 and loc[0] in _TABLES:
                 msg = f"required table {_TABLES[loc[0]]} is missing"
+        elif err["type"] == "string_too_short" and err.get("input") == "":
+            msg = "required text is missing (the key is empty); write it"
         elif (needed := _needed_key(msg, err.get("input"))) is not None:
             where = f"{where} · {needed}" if where else needed
             msg = f"required key is missing ({msg})"
@@ -797,6 +803,18 @@ def parse_review(text: str, source: str) -> ReviewFile:
         problems += _action_problems(lists["actions"], kras)
     if lists["signoffs"] is not None:
         problems += _signoff_people(lists["signoffs"], data)
+    state = doc.review.state if doc else _readable(_STATE, _text_at(data, "review", "state"))
+    actions = _tables(data, "actions")
+    if state is State.signed_off:
+        # A signed-off review is taken as it was signed: its sign-offs must all be
+        # there, and their digests vouch for every value (checked below).
+        if lists["signoffs"] is not None and doc is not None:
+            problems += _signoffs_needed(lists["signoffs"], doc.review.revision)
+    else:
+        problems += _kpi_value_problems(kras, state)
+        problems += _action_value_problems(actions, lists["actions"], data)
+        kras = [_blank_texts_cleared(kra, "kpis", ("rating_reason", "na_reason")) for kra in kras]
+        actions = [_blank_texts_cleared(a, None, ("success_measure",)) for a in actions]
     if problems or doc is None:
         raise fail(problems)
 
@@ -816,7 +834,7 @@ def parse_review(text: str, source: str) -> ReviewFile:
         "bands": doc.bands,
         "achievement_cap": doc.achievement_cap,
         "kras": kras,
-        "actions": _tables(data, "actions"),
+        "actions": actions,
         "signoffs": _tables(data, "signoffs"),
         "revision": doc.review.revision,
         "created_at": doc.review.created_at,
@@ -867,6 +885,9 @@ _BANDS: TypeAdapter[list[Band]] = TypeAdapter(list[Band])
 _WEIGHT: TypeAdapter[Decimal] = TypeAdapter(Weight)
 _RATING: TypeAdapter[int] = TypeAdapter(int)
 _RATINGS = ("self_rating", "manager_rating", "agreed_rating")
+_NUMBER: TypeAdapter[Decimal] = TypeAdapter(Number)
+_STATE: TypeAdapter[State] = TypeAdapter(State)
+_DATE: TypeAdapter[date] = TypeAdapter(date)
 
 
 def _readable(adapter: TypeAdapter[Any], value: Any) -> Any:
@@ -1023,6 +1044,114 @@ def _action_problems(actions: list[Action], kras: list[Any]) -> list[str]:
                         f"{where}: KPI {action.kpi_id!r} belongs to KRA {owner_kra!r}, "
                         f"not {action.kra_id!r}"
                     )
+    return problems
+
+
+def _kpi_value_problems(kras: list[Any], state: State | None) -> list[str]:
+    """Values a KPI needs in the review's state, and values it cannot take, for every
+    KPI that can be read (a review that is not signed off).
+
+    - after planning, a numeric KPI that is not N/A needs its target (the review
+      left planning only with one; `scoring.needs_target`): `target` is then a
+      required key, though the type allows leaving it out in planning;
+    - a KPI counted in whole things (unit `count`) takes whole targets and actuals;
+    - a comment needs a text (only white space is none).
+    """
+    problems = []
+    for n, kra in enumerate(kras, 1):
+        kpis = kra.get("kpis") if isinstance(kra, dict) else None
+        if not isinstance(kpis, list):
+            continue
+        for m, kpi in enumerate(kpis, 1):
+            if not isinstance(kpi, dict):
+                continue
+            where = f"KRA {_ident(kra, n)} · KPI {_ident(kpi, m)}"
+            numeric = kpi.get("kind", Kind.numeric.value) == Kind.numeric.value
+            if (state is not None and state is not State.planning and numeric
+                    and kpi.get("na") is not True and kpi.get("target") is None):
+                problems.append(
+                    f"{where} · target: required key is missing (a numeric KPI keeps the "
+                    f"target set in planning, and this review is in {state.label}); add "
+                    "target = ..., or na = true with an na_reason if the KPI does not apply"
+                )
+            unit = kpi.get("unit")
+            for key in ("target", "actual"):
+                problem = whole_number_problem(unit if isinstance(unit, str) else None,
+                                               _readable(_NUMBER, kpi.get(key)))
+                if problem:
+                    problems.append(f"{where} · {key}: {problem}")
+            comments = kpi.get("comments")
+            for i, comment in enumerate(comments if isinstance(comments, list) else [], 1):
+                text = comment.get("text") if isinstance(comment, dict) else None
+                if isinstance(text, str) and is_blank(text):
+                    problems.append(
+                        f"{where} · comment #{i} · text: required text is missing (it is empty "
+                        "or only white space); write the comment, or remove its "
+                        "[[kras.kpis.comments]] table"
+                    )
+    return problems
+
+
+def _action_value_problems(tables: list[Any], actions: list[Action] | None,
+                           data: dict[str, Any]) -> list[str]:
+    """An action's text that is only white space, and a due date before the cycle starts."""
+    problems = []
+    for n, table in enumerate(tables, 1):
+        text = table.get("text") if isinstance(table, dict) else None
+        if isinstance(text, str) and text and is_blank(text):
+            problems.append(
+                f"action {_ident(table, n)} · text: required text is missing (it is only white "
+                "space); write what is to be done"
+            )
+    cycle = data.get("cycle") if isinstance(data.get("cycle"), dict) else {}
+    start, end = _readable(_DATE, cycle.get("start")), _readable(_DATE, cycle.get("end"))
+    if start is not None and actions is not None:
+        for action in actions:
+            if action.due is not None and action.due < start:
+                why = due_problem(action.due, cycle.get("id"), start, end)
+                problems.append(f"action {action.id!r} · due: {why}")
+    return problems
+
+
+def due_problem(due: date, cycle_id: Any, start: date, end: date | None) -> str:
+    """Why an action cannot be due on `due` (before its cycle starts), and what to do."""
+    runs = f"it runs {start} to {end}" if end is not None else f"it starts {start}"
+    return (f"{due} is before the cycle {cycle_id} starts ({runs}); give a date from "
+            f"{start} on")
+
+
+def _blank_texts_cleared(table: Any, sub: str | None, keys: tuple[str, ...]) -> Any:
+    """The table (or each of its `sub` tables) with free texts of only white space as
+    empty: such a text is stored as no text, as an edit in kpireview stores it."""
+    if not isinstance(table, dict):
+        return table
+    if sub is not None:
+        items = table.get(sub)
+        if not isinstance(items, list):
+            return table
+        return {**table, sub: [_blank_texts_cleared(item, None, keys) for item in items]}
+    return {k: blank_as_empty(v) if k in keys and isinstance(v, str) else v
+            for k, v in table.items()}
+
+
+def _signoffs_needed(signoffs: list[SignOff], revision: int) -> list[str]:
+    """A signed-off review has the employee's and the manager's sign-off at its
+    revision, each with the digest of what was signed."""
+    problems = []
+    for role in (SignRole.employee, SignRole.manager):
+        if not any(s.role is role and s.revision == revision for s in signoffs):
+            problems.append(
+                f"signoffs: the review is signed off, but the {role.value}'s sign-off at its "
+                f"revision {revision} is missing; a signed-off review needs both. Restore it, "
+                "or import the review in joint review (state = \"joint_review\", without the "
+                "sign-offs) and sign it again in kpireview"
+            )
+    for n, s in enumerate(signoffs, 1):
+        if not s.digest:
+            problems.append(
+                f"sign-off #{n} · digest: required key is missing (the digest of what was "
+                "signed; without it the signature cannot be checked)"
+            )
     return problems
 
 
@@ -1271,6 +1400,15 @@ def plan_import(store: Store, files: list[ReviewFile], login: str, replace: bool
         c = f.cycle
         if c.id in cycles:
             have = cycles[c.id]
+            if have.start != c.start and r.state is not State.signed_off:
+                # the cycle here is kept: an action may not be due before it starts
+                for a in r.actions:
+                    if a.due is not None and a.due < have.start:
+                        problems.append(
+                            f"{f.source}: action {a.id!r} · due: "
+                            f"{due_problem(a.due, have.id, have.start, have.end)} (the cycle "
+                            f"here; the file says it starts {c.start})"
+                        )
             if (have.name, have.start, have.end) != (c.name, c.start, c.end):
                 warnings.append(
                     f"{f.source}: cycle {c.id} exists here as {have.name!r} {have.start} → "

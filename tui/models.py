@@ -8,8 +8,8 @@ stored here: `tui.scoring` computes them from these models.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Literal
+from decimal import ROUND_FLOOR, Decimal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -95,6 +95,35 @@ def _check_finite(value: Decimal | None) -> Decimal | None:
         if abs(value) >= Decimal("1e15"):
             raise ValueError(f"{value} is too large (at most 15 digits before the point)")
     return value
+
+
+# Units of KPIs counted in whole things (meetings held, tickets open, ...): their
+# targets and actuals are whole numbers. The shipped templates name such KPIs
+# "Number of ..." with unit "count"; an average of counts is a "ratio".
+WHOLE_UNITS = frozenset({"count"})
+
+
+def whole_number_problem(unit: str | None, value: Decimal | None) -> str | None:
+    """Why `value` cannot be a value of a KPI in `unit` (a count takes whole
+    numbers only), worded to follow the field's name; None when it can."""
+    if value is None or unit not in WHOLE_UNITS or not value.is_finite():
+        return None
+    if value == value.to_integral_value():
+        return None
+    below = value.to_integral_value(rounding=ROUND_FLOOR)
+    return (f"{show_number(value)} is not a whole number; the KPI is counted in whole things "
+            f"(unit {unit}): give a whole number ({show_number(below)} or "
+            f"{show_number(below + 1)})")
+
+
+def is_blank(text: str | None) -> bool:
+    """Whether a typed text is empty or only white space (which counts as empty)."""
+    return text is None or not str(text).strip()
+
+
+def blank_as_empty(text: str | None) -> str:
+    """Free text as it is stored: '' for nothing or only white space, else as typed."""
+    return "" if is_blank(text) else str(text)
 
 
 Id = Annotated[str, AfterValidator(_check_id)]
@@ -205,6 +234,9 @@ class KPIDef(Model):
     weight: Weight
     measurement: str = ""
 
+    # Whether a fractional target of a count is refused here (see ReviewKPI).
+    _refuse_fractions: ClassVar[bool] = True
+
     @model_validator(mode="after")
     def _check(self) -> KPIDef:
         if self.unit is not None and self.unit not in UNITS:
@@ -216,6 +248,9 @@ class KPIDef(Model):
                 raise ValueError("a numeric KPI needs a direction ('higher' or 'lower')")
             if self.target is not None and self.target < 0 and self.unit in NON_NEGATIVE_UNITS:
                 raise ValueError(f"target {self.target} is negative for unit {self.unit}")
+            problem = whole_number_problem(self.unit, self.target)
+            if problem and self._refuse_fractions:
+                raise ValueError(f"target {problem}")
         elif self.direction is not None or self.target is not None:
             raise ValueError(
                 "a rating KPI is judged on the rating scale; it takes no direction or target"
@@ -370,6 +405,11 @@ class ReviewKPI(KPIDef):
     na: bool = False
     na_reason: str = ""
     comments: list[Comment] = Field(default_factory=list)
+
+    # A stored review may hold a fractional count entered before counts took whole
+    # numbers only; it stays readable. New values are refused where they enter:
+    # `tui.workflow.parse_number` (edits, actuals CSV) and `tui.export` (import).
+    _refuse_fractions: ClassVar[bool] = False
 
     @model_validator(mode="after")
     def _check_actual(self) -> ReviewKPI:

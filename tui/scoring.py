@@ -198,6 +198,19 @@ def kpi_done(kpi: ReviewKPI, state: State) -> bool:
     return kpi.agreed is not None
 
 
+def needs_target(kpi: ReviewKPI, state: State) -> bool:
+    """Whether the KPI must have a target in `state`: a numeric KPI that is not
+    N/A, once planning is over (the manager sets targets in planning, and the
+    review only leaves planning when each such KPI has one)."""
+    return state is not State.planning and kpi.kind is Kind.numeric and not kpi.na
+
+
+def missing_targets(review: Review) -> list[tuple[ReviewKRA, ReviewKPI]]:
+    """(KRA, KPI) of every KPI that needs a target in the review's state and has none."""
+    return [(kra, kpi) for kra in review.kras for kpi in kra.kpis
+            if kpi.target is None and needs_target(kpi, review.state)]
+
+
 def progress(review: Review) -> tuple[int, int]:
     """KPIs done for the current step, and the total."""
     kpis = review.all_kpis()

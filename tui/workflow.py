@@ -30,12 +30,15 @@ from .models import (
     SignOff,
     SignRole,
     State,
+    blank_as_empty,
     check_structure,
     check_weight,
+    is_blank,
     weight_problems,
+    whole_number_problem,
 )
 from .errors import Conflict, WorkflowError  # noqa: F401  (re-exported)
-from .scoring import missing_for_signoff
+from .scoring import missing_for_signoff, needs_target
 
 NEXT_STATE = {
     State.planning: State.self_assessment,
@@ -106,6 +109,9 @@ def parse_number(text: str | Decimal | int | float | None, kpi: ReviewKPI, what:
         raise WorkflowError(f"{what} {str(text)!r} has more than 4 decimals")
     if value < 0 and kpi.unit in NON_NEGATIVE_UNITS:
         raise WorkflowError(f"{what} {value} cannot be negative for a KPI counted in {kpi.unit}")
+    problem = whole_number_problem(kpi.unit, value)
+    if problem:
+        raise WorkflowError(f"{what} {problem}")
     return value
 
 
@@ -145,8 +151,26 @@ def normalise(review: Review, kpi: ReviewKPI, field: str, value: Any) -> Any:
             raise WorkflowError("N/A must be yes or no")
         return value
     if field in ("rating_reason", "na_reason"):
-        return "" if value is None else str(value)
+        return blank_as_empty(value)  # only white space is no reason
     raise WorkflowError(f"{field!r} is not a KPI field")
+
+
+def check_target(review: Review, kpi: ReviewKPI, target: Decimal | None, na: bool) -> None:
+    """Refuse a KPI left without the target it needs in the review's state
+    (`scoring.needs_target`): after planning a numeric KPI keeps its target
+    unless it is N/A."""
+    if target is not None or not needs_target(kpi.model_copy(update={"na": na}), review.state):
+        return
+    if kpi.target is None:
+        raise WorkflowError(
+            f"KPI {kpi.id} has no target, so it stays N/A: targets are set in planning, and "
+            f"this review is in {review.state.label} (it was N/A when planning ended). Keep it "
+            "N/A with a reason"
+        )
+    raise WorkflowError(
+        f"KPI {kpi.id}: the target cannot be removed in {review.state.label}; a numeric KPI "
+        "keeps the target set in planning (mark it N/A, with a reason, if it does not apply)"
+    )
 
 
 def same(a: Any, b: Any) -> bool:
@@ -165,6 +189,10 @@ def set_kpi_field(review: Review, kpi_id: str, field: str, value: Any, who: str,
     """Set one field of one KPI. With `expected`, refuse if it changed meanwhile."""
     kpi = find_kpi(review, kpi_id)
     new = normalise(review, kpi, field, value)
+    if field == "target":
+        check_target(review, kpi, new, kpi.na)
+    elif field == "na" and not new:
+        check_target(review, kpi, kpi.target, False)
     old = getattr(kpi, field)
     if expected is not ... and not same(old, expected):
         raise Conflict(f"KPI {kpi_id} {field}", old, new)
@@ -181,6 +209,7 @@ def set_comment(review: Review, kpi_id: str, author: str, text: str, at: datetim
                 expected: Any = ...) -> list[HistoryEntry]:
     """Each person has one comment per KPI; saving replaces it, empty removes it."""
     kpi = find_kpi(review, kpi_id)
+    text = blank_as_empty(text)  # only white space is no comment
     mine = next((c for c in kpi.comments if c.author == author), None)
     old = mine.text if mine else ""
     if expected is not ... and old != (expected or ""):
@@ -227,7 +256,9 @@ def set_weights(review: Review, kra_weights: dict[str, Any], kpi_weights: dict[s
         find_kpi(trial, kpi_id).weight = parse_weight(value, f"KPI {kpi_id} weight")
     for kpi_id, value in targets.items():
         kpi = find_kpi(trial, kpi_id)
-        kpi.target = normalise(trial, kpi, "target", value)
+        target = normalise(trial, kpi, "target", value)
+        check_target(trial, kpi, target, kpi.na)
+        kpi.target = target
     problems = weight_problems(trial.kras)
     if problems:
         raise WorkflowError("; ".join(problems))
@@ -268,8 +299,25 @@ def parse_weight(value: Any, what: str) -> Decimal:
 # --- actions -----------------------------------------------------------------
 
 
-def parse_due(value: Any) -> date | None:
-    if value in (None, ""):
+def parse_due(value: Any, cycle: Cycle | None = None) -> date | None:
+    """A due date typed for an action; with `cycle` (the review's), not before it starts."""
+    due = _due(value)
+    if due is not None and cycle is not None and due < cycle.start:
+        raise WorkflowError(
+            f"due date {due} is before the cycle {cycle.id} starts (it runs {cycle.start} to "
+            f"{cycle.end}); give a date from {cycle.start} on"
+        )
+    return due
+
+
+def _cycle_of(review: Review, cycle: Cycle | None) -> Cycle | None:
+    if cycle is not None and cycle.id != review.cycle_id:
+        raise WorkflowError(f"cycle {cycle.id} is not the cycle of review {review.id}")
+    return cycle
+
+
+def _due(value: Any) -> date | None:
+    if value is None or (isinstance(value, str) and is_blank(value)):
         return None
     if isinstance(value, date):
         return value
@@ -281,9 +329,13 @@ def parse_due(value: Any) -> date | None:
 
 def add_action(review: Review, who: str, at: datetime, text: str, owner: str,
                kra_id: str | None = None, kpi_id: str | None = None, due: Any = None,
-               success_measure: str = "") -> tuple[Action, list[HistoryEntry]]:
-    if not text.strip():
-        raise WorkflowError("an improvement action needs a text")
+               success_measure: str = "", cycle: Cycle | None = None,
+               ) -> tuple[Action, list[HistoryEntry]]:
+    """A new improvement action. With `cycle` (the review's cycle), a due date before
+    the cycle starts is refused."""
+    if is_blank(text):
+        raise WorkflowError("an improvement action needs a text (what is to be done)")
+    cycle = _cycle_of(review, cycle)
     if kpi_id:
         kra_id = review.kra_of(kpi_id).id
     if kra_id:
@@ -293,7 +345,8 @@ def add_action(review: Review, who: str, at: datetime, text: str, owner: str,
     number = max((int(a.id.removeprefix("a")) for a in review.actions if a.id[1:].isdigit()), default=0) + 1
     action = Action(
         id=f"a{number}", text=text, kra_id=kra_id or None, kpi_id=kpi_id or None, owner=owner,
-        due=parse_due(due), success_measure=success_measure, created_by=who, created_at=at,
+        due=parse_due(due, cycle), success_measure=blank_as_empty(success_measure),
+        created_by=who, created_at=at,
     )
     review.actions.append(action)
     review.revision += 1
@@ -304,7 +357,11 @@ ACTION_FIELDS = ("text", "kra_id", "kpi_id", "owner", "due", "success_measure", 
 
 
 def update_action(review: Review, action_id: str, changes: dict[str, Any], who: str,
-                  at: datetime, expected: dict[str, Any] | None = None) -> list[HistoryEntry]:
+                  at: datetime, expected: dict[str, Any] | None = None,
+                  cycle: Cycle | None = None) -> list[HistoryEntry]:
+    """Change fields of an action. With `cycle` (the review's cycle), a due date
+    before the cycle starts is refused."""
+    cycle = _cycle_of(review, cycle)
     action = next((a for a in review.actions if a.id == action_id), None)
     if action is None:
         raise WorkflowError(f"review {review.id} has no action {action_id!r}")
@@ -313,7 +370,7 @@ def update_action(review: Review, action_id: str, changes: dict[str, Any], who: 
         if field not in ACTION_FIELDS:
             raise WorkflowError(f"{field!r} is not a field of an action")
         if field == "due":
-            value = parse_due(value)
+            value = parse_due(value, cycle)
         elif field == "status":
             try:
                 value = ActionStatus(value)
@@ -321,8 +378,10 @@ def update_action(review: Review, action_id: str, changes: dict[str, Any], who: 
                 raise WorkflowError(
                     f"status {value!r} is not one of {', '.join(s.value for s in ActionStatus)}"
                 ) from None
-        elif field == "text" and not str(value).strip():
-            raise WorkflowError("an improvement action needs a text")
+        elif field == "text" and is_blank(value):
+            raise WorkflowError("an improvement action needs a text (what is to be done)")
+        elif field == "success_measure":
+            value = blank_as_empty(value)
         elif field == "owner" and value not in (review.person_id, review.reviewer_id):
             raise WorkflowError(f"owner {value!r} must be the employee or the reviewer")
         elif field == "kpi_id" and value:
