@@ -397,7 +397,8 @@ class Session:
 
         def apply(r: Review) -> tuple[str, list[HistoryEntry]]:
             action, entries = workflow.add_action(r, self.actor, now(), text,
-                                                  owner or r.person_id, **kw)
+                                                  owner or r.person_id, cycle=self._cycle(r),
+                                                  **kw)
             return action.id, entries
 
         return self._change(review_id, lambda r, s: self._require(r, s, "action"), apply)
@@ -410,8 +411,15 @@ class Session:
             review_id,
             lambda r, s: self._require(r, s, "action"),
             lambda r: (None, workflow.update_action(r, action_id, changes, self.actor, now(),
-                                                    expected)),
+                                                    expected, cycle=self._cycle(r))),
         )
+
+    def _cycle(self, review: Review) -> Cycle | None:
+        """The review's cycle, for checks against its dates (None if it has gone)."""
+        try:
+            return self.store.cycle(review.cycle_id)
+        except NotFound:
+            return None
 
     def advance(self, review_id: str) -> State:
         from . import workflow
