@@ -394,7 +394,7 @@ def test_cli_imports_into_an_empty_directory(demo_root: Path, tmp_path: Path) ->
     files = sorted(str(p) for p in out.iterdir())
     check = invoke("--data", str(new), "import", "--check", *files)
     assert check.exit_code == 0, check.output
-    assert "2026-h2/maya (joint review)" in check.stdout and "overall: 3.09" in check.stdout
+    assert "2026-h2/maya (joint review)" in check.stdout and "overall: 3.06" in check.stdout
     assert not new.exists()
     result = invoke("--data", str(new), "import", *files)
     assert result.exit_code == 0, result.output

@@ -44,35 +44,43 @@ def demo_data_dir() -> Path:
     return default_data_dir().with_name("kpireview-demo")
 
 
-def resolve_default(command: str | None) -> Path:
+def resolve_default(command: str | None) -> tuple[Path, str | None]:
     """The default data directory; the demo's while there is no data of your own.
 
     So that after the first run (which offers the demo) every command finds the
-    demo without --data, until `kpireview init` creates real data.
+    demo without --data, until `kpireview init` creates real data. Returned with
+    the notice that says so (None when it is not the demo, or for the app, which
+    shows it itself); the notice is printed when a command first uses the data
+    (`Ctx.store`), not for --help or a command that reads no data.
     """
     real = default_data_dir()
     demo_dir = demo_data_dir()
     # (data without config.toml is your own data that lost it: said so, not passed over)
     if command in ("init", "demo") or (real / Store.CONFIG).is_file() or Store(real).holds_data():
-        return real
+        return real, None
     if (demo_dir / Store.CONFIG).is_file():
+        notice = None
         if command is not None:
-            click.echo(f"kpireview: no data of your own in {real} yet; using the demo in "
-                       f"{demo_dir}", err=True)
-        return demo_dir
-    return real
+            notice = (f"kpireview: no data of your own in {real} yet; using the demo in "
+                      f"{demo_dir}")
+        return demo_dir, notice
+    return real, None
 
 
 class Ctx:
-    def __init__(self, data: Path, as_login: str | None):
+    def __init__(self, data: Path, as_login: str | None, notice: str | None = None):
         self.data = data
         self.as_login = as_login
         self.chosen = False  # the directory was named (--data or KPIREVIEW_DATA)
+        self.notice = notice  # printed (to stderr) when the data is first used
         self._store: Store | None = None
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            if self.notice:
+                click.echo(self.notice, err=True)
+                self.notice = None
             self._store = Store(self.data)
         return self._store
 
@@ -137,6 +145,31 @@ def not_empty(directory: Path, what: str) -> str:
             f"directory that fails to open, run 'kpireview --data {directory} doctor').")
 
 
+def echo_table(headers: list[str], rows: list[list[str]], header: bool = True,
+               right: frozenset[int] = frozenset()) -> None:
+    """Rows in columns two spaces apart, each as wide as its longest value, under a
+    header line (unless `header` is False). The last column is free text, so a
+    script can split each line on runs of spaces up to it."""
+    if not rows:
+        return
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows))
+              for i in range(len(headers) - 1)]
+
+    def line(cells: list[str]) -> str:
+        parts = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                 for i, cell in enumerate(cells[:-1])]
+        return "  ".join([*parts, cells[-1]]).rstrip()
+
+    if header:
+        click.echo(line(headers))
+    for row in rows:
+        click.echo(line(row))
+
+
+NO_HEADER = click.option("--no-header", "no_header", is_flag=True,
+                         help="Leave out the header line (for scripts).")
+
+
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
@@ -160,8 +193,14 @@ def main(ctx: click.Context, data: Path | None, as_login: str | None) -> None:
       kpireview --data ~/demo --as alex   try the demo as the employee alex
       kpireview templates check my-role.toml
     """
-    ctx.obj = Ctx(data or resolve_default(ctx.invoked_subcommand), as_login)
-    ctx.obj.chosen = data is not None
+    notice = None
+    if data is None:
+        data, notice = resolve_default(ctx.invoked_subcommand)
+        chosen = False
+    else:
+        chosen = True
+    ctx.obj = Ctx(data, as_login, notice)
+    ctx.obj.chosen = chosen
     if ctx.invoked_subcommand is None:
         start_app(ctx.obj)
 
@@ -412,18 +451,21 @@ def people() -> None:
 
 
 @people.command("list", context_settings=CONTEXT)
+@NO_HEADER
 @pass_ctx
-def people_list(c: Ctx) -> None:
-    """List people with their login, manager and role.
+def people_list(c: Ctx, no_header: bool) -> None:
+    """List people: id, login, manager, role and name, under a header line.
 
     \b
-    Example:
+    Examples:
       kpireview people list
+      kpireview people list --no-header      rows only, for scripts
     """
     session = run(c.session)
-    for p in run(session.store.people):
-        flag = "" if p.active else "  (inactive)"
-        click.echo(f"{p.id:16} {p.login:12} {p.manager or '-':16} {p.role:28} {p.name}{flag}")
+    rows = [[p.id, p.login, p.manager or "-", p.role,
+             p.name + ("" if p.active else " (inactive)")]
+            for p in run(session.store.people)]
+    echo_table(["ID", "LOGIN", "MANAGER", "ROLE", "NAME"], rows, header=not no_header)
 
 
 @people.command("add", context_settings=CONTEXT)
@@ -509,37 +551,48 @@ def cycle() -> None:
 
 
 @cycle.command("list", context_settings=CONTEXT)
+@NO_HEADER
 @pass_ctx
-def cycle_list(c: Ctx) -> None:
-    """List cycles.
+def cycle_list(c: Ctx, no_header: bool) -> None:
+    """List cycles: id, state, first and last day, name, under a header line.
 
     \b
-    Example:
+    Examples:
       kpireview cycle list
+      kpireview cycle list --no-header       rows only, for scripts
     """
     run(c.session)
-    for cy in run(c.store.cycles):
-        click.echo(f"{cy.id:16} {cy.state.value:9} {cy.start} → {cy.end}  {cy.name}")
+    rows = [[cy.id, cy.state.value, str(cy.start), str(cy.end), cy.name]
+            for cy in run(c.store.cycles)]
+    echo_table(["ID", "STATE", "START", "END", "NAME"], rows, header=not no_header)
 
 
 @cycle.command("open", context_settings=CONTEXT)
 @click.argument("cycle_id")
-@click.option("--name", help="Display name (default: the id).")
+@click.option("--name", help="Display name (default for a new cycle: the id).")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
 @pass_ctx
 def cycle_open(c: Ctx, cycle_id: str, name: str | None, start: Any, end: Any) -> None:
-    """Open a cycle (creating it when new, with --start and --end).
+    """Open a cycle: create it (--start and --end needed), or reopen or change one.
+
+    On a cycle that exists, --name, --start and --end change it, checked as
+    for a new one (the end not before the start), and each change is printed;
+    what you leave out stays as it is. Its dates cannot change once a review
+    in it is signed off (that review was signed for the period as it was):
+    then nothing is changed.
 
     \b
-    Example:
+    Examples:
       kpireview cycle open 2027-h1 --name "First half 2027" --start 2027-01-01 --end 2027-06-30
+      kpireview cycle open 2027-h1 --end 2027-07-15      move the last day of an existing cycle
     """
     from pydantic import ValidationError
 
     from .models import Cycle
 
     session = run(c.session)
+    run(lambda: session.require_hr("open, close or change cycles"))
     try:
         existing = c.store.cycle(cycle_id)
     except NotFound:
@@ -548,16 +601,69 @@ def cycle_open(c: Ctx, cycle_id: str, name: str | None, start: Any, end: Any) ->
         fail(str(exc))
     if existing is None:
         if not (start and end):
-            fail(f"cycle {cycle_id!r} is new: give --start and --end (YYYY-MM-DD)")
-        try:
-            new = Cycle(id=cycle_id, name=name or cycle_id, start=start.date(), end=end.date(),
-                        state=CycleState.open)
-        except ValidationError as exc:
-            fail("; ".join(e["msg"] for e in exc.errors()))
+            missing = " and ".join(o for o, v in (("--start", start), ("--end", end)) if not v)
+            fail(f"cycle {cycle_id!r} is new: give {missing} (YYYY-MM-DD) as well, e.g. "
+                 f"'kpireview cycle open {cycle_id} --start 2027-01-01 --end 2027-06-30'")
+        fields = {"id": cycle_id, "name": cycle_id if name is None else name,
+                  "start": start.date(), "end": end.date(), "state": CycleState.open}
     else:
-        new = existing.model_copy(update={"state": CycleState.open, "name": name or existing.name})
+        fields = {**existing.model_dump(), "state": CycleState.open}
+        if name is not None:
+            fields["name"] = name
+        if start:
+            fields["start"] = start.date()
+        if end:
+            fields["end"] = end.date()
+    try:
+        new = Cycle(**fields)
+    except ValidationError as exc:
+        now_runs = (f" (it runs {existing.start} → {existing.end} now; nothing was changed)"
+                    if existing is not None else "")
+        fail(f"cycle {cycle_id!r}: " + "; ".join(cycle_problem(e) for e in exc.errors())
+             + now_runs)
+    changes: list[str] = []
+    if existing is not None:
+        if (existing.start, existing.end) != (new.start, new.end):
+            signed = run(lambda: signed_off_reviews(c.store, cycle_id))
+            if signed:
+                shown = ", ".join(signed[:5]) + (f" and {len(signed) - 5} more"
+                                                 if len(signed) > 5 else "")
+                fail(f"cycle {cycle_id!r} runs {existing.start} → {existing.end}, and "
+                     f"{len(signed)} review(s) in it are signed off ({shown}): they were signed "
+                     f"for that period, so its dates cannot change now; nothing was changed. "
+                     "Leave out --start and --end to keep the dates, or have those reviews "
+                     "reopened first (HR admin, in the app, with a reason).")
+            changes.append(f"dates changed from {existing.start} → {existing.end} to "
+                           f"{new.start} → {new.end}")
+        if existing.name != new.name:
+            changes.append(f"name changed from {existing.name!r} to {new.name!r}")
+        if existing.state is not CycleState.open:
+            changes.append(f"state changed from {existing.state.value} to open")
     run(lambda: session.save_cycle(new))
+    for change in changes:
+        click.echo(f"Cycle {new.id}: {change}.")
     click.echo(f"Cycle {new.id} is open ({new.start} → {new.end}).")
+
+
+def cycle_problem(error: Any) -> str:
+    """One pydantic error about a cycle, as the option it came from."""
+    option = {"name": "--name", "start": "--start", "end": "--end", "id": "the id"}
+    where = option.get(str(error["loc"][0]), "") if error["loc"] else ""
+    msg = error["msg"].removeprefix("Value error, ")
+    if where == "--name" and error["type"] == "string_too_short":
+        msg = "must not be empty"
+    if "before it starts" in msg:
+        msg += "; give an --end on or after the --start"
+    return f"{where}: {msg}" if where else msg
+
+
+def signed_off_reviews(store: Store, cycle_id: str) -> list[str]:
+    """The ids of the cycle's signed-off reviews, read from the review files themselves
+    (a file that cannot be read stops this with its error)."""
+    from .kinds import State
+
+    return [rid for rid in store.review_ids(cycle_id)
+            if store.load_review(rid).state is State.signed_off]
 
 
 @cycle.command("close", context_settings=CONTEXT)
@@ -633,27 +739,33 @@ def review_start(c: Ctx, cycle_id: str, person_id: str | None, all_people: bool)
 
 @review.command("list", context_settings=CONTEXT)
 @click.option("--cycle", "cycle_id", default=None)
+@NO_HEADER
 @pass_ctx
-def review_list(c: Ctx, cycle_id: str | None) -> None:
-    """List the reviews you can see, with state, progress and score.
+def review_list(c: Ctx, cycle_id: str | None, no_header: bool) -> None:
+    """List the reviews you can see, under a header line: review id, state, KPIs done
+    for the current step of all KPIs, overall score (— until one is rated) and the
+    person with their role.
 
     \b
-    Example:
+    Examples:
       kpireview review list --cycle 2026-h2
+      kpireview review list --no-header      rows only, for scripts
     """
     session = run(c.session)
     if cycle_id is not None:
         require_cycle(c.store, cycle_id)
     groups = run(session.summaries)
     seen: set[str] = set()
+    rows = []
     for group in ("mine", "team", "line", "all"):
         for s in groups[group]:
             if s["review_id"] in seen or (cycle_id and s["cycle_id"] != cycle_id):
                 continue
             seen.add(s["review_id"])
-            score = s["overall"] or "—"
-            click.echo(f"{s['review_id']:28} {s['state']:19} {s['done']:3}/{s['total']:<3} "
-                       f"{score:>5}  {s['person_name']} ({s['role_title']})")
+            rows.append([s["review_id"], s["state"], f"{s['done']}/{s['total']}",
+                         s["overall"] or "—", f"{s['person_name']} ({s['role_title']})"])
+    echo_table(["REVIEW", "STATE", "DONE", "SCORE", "PERSON (ROLE)"], rows,
+               header=not no_header, right=frozenset({2, 3}))
     for problem in session.summary_problems:
         click.echo(f"warning: {problem}", err=True)
     if session.summary_problems:

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from .models import Cycle, CycleState, HistoryEntry, Kind, Person, Review, SignRole, State
+from .models import (Cycle, CycleState, HistoryEntry, Kind, Person, Review, ReviewKPI, SignRole,
+                     State)
 from .models import Config
 from .store import Store, StoreError, now
 from . import workflow
@@ -79,6 +80,29 @@ def demo_people(login: str, name: str | None = None) -> list[Person]:
     ]
 
 
+# The upper end of a score's range as the template states it: "(out of 5)", "(1–5)",
+# "(−100 to 100)".
+OUT_OF = re.compile(r"\bout of (\d+(?:\.\d+)?)")
+RANGE = re.compile(r"\(\s*[-−]?\d+(?:\.\d+)?\s*(?:[-–—]|to)\s*(\d+(?:\.\d+)?)\s*\)")
+
+
+def highest_possible(kpi: ReviewKPI) -> Decimal | None:
+    """The largest value the KPI can take, where its definition says so; None if unbounded.
+
+    A percentage whose target is at most 100 is a share of something (tickets meeting
+    the SLA, a compliance rate) and cannot exceed 100; one with a target above 100
+    (net revenue retention) can. A score is bounded by the range its name or
+    measurement note states ("out of 5", "(1–5)").
+    """
+    if kpi.unit == "%":
+        return Decimal(100) if kpi.target is None or kpi.target <= 100 else None
+    if kpi.unit == "score":
+        text = f"{kpi.name} {kpi.measurement}"
+        found = OUT_OF.search(text) or RANGE.search(text)
+        return Decimal(found.group(1)) if found else None
+    return None
+
+
 class Builder:
     """Runs workflow operations on one in-memory review, keeping the history."""
 
@@ -96,13 +120,18 @@ class Builder:
     def do(self, op: Callable[..., list[HistoryEntry]], *args: object, **kw: object) -> None:
         self.entries += op(self.review, *args, **kw)
 
-    def actual_for(self, kpi_target: Decimal | None, lower: bool, unit: str | None) -> Decimal:
-        target = kpi_target if kpi_target not in (None, Decimal(0)) else Decimal(10)
+    def actual_for(self, kpi: ReviewKPI) -> Decimal:
+        """A plausible actual around the KPI's target, within what the KPI can measure."""
+        lower = kpi.direction == "lower"
+        target = kpi.target if kpi.target not in (None, Decimal(0)) else Decimal(10)
         factor = Decimal(self.rng.choice([62, 78, 88, 95, 100, 104, 112, 118, 125, 140])) / 100
         if lower:
             factor = Decimal(1) / factor
         value = target * factor
-        places = Decimal("1") if unit in ("count", "days", "currency") else Decimal("0.1")
+        places = Decimal("1") if kpi.unit in ("count", "days", "currency") else Decimal("0.1")
+        top = highest_possible(kpi)
+        if top is not None and value > top:
+            value = top
         return value.quantize(places)
 
     def self_assess(self, share: float = 1.0) -> None:
@@ -111,7 +140,7 @@ class Builder:
             if self.rng.random() > share:
                 continue
             if kpi.kind is Kind.numeric:
-                actual = self.actual_for(kpi.target, kpi.direction == "lower", kpi.unit)
+                actual = self.actual_for(kpi)
                 self.do(workflow.set_kpi_field, kpi.id, "actual", actual, r.person_id, self.tick())
             from .scoring import suggestion
 
@@ -129,7 +158,7 @@ class Builder:
         r = self.review
         for kpi in r.all_kpis():
             if kpi.kind is Kind.numeric and kpi.actual is None:
-                actual = self.actual_for(kpi.target, kpi.direction == "lower", kpi.unit)
+                actual = self.actual_for(kpi)
                 self.do(workflow.set_kpi_field, kpi.id, "actual", actual, r.reviewer_id, self.tick())
             _, suggested = suggestion(r, kpi)
             rating = suggested if suggested is not None else self.rng.choice([3, 4, 4])

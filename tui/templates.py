@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .models import Kind, RoleTemplate, StructureError
+from .models import Kind, RoleTemplate, StructureError, show_number
 
 
 class TemplateError(ValueError):
@@ -202,7 +202,9 @@ def raw_problems(data: Any) -> list[str]:
     except (ValidationError, TypeError):
         pass  # reported by the model validation itself
     except ValueError as exc:
-        problems.append(f"bands: {exc}")
+        # Worded as the model's own check words it ("band 2: ..."), so that the
+        # same fault found both ways is reported once.
+        problems.append(str(exc))
     return problems
 
 
@@ -237,10 +239,77 @@ def smart_warnings(template: RoleTemplate) -> list[str]:
                 warnings.append(f"{where}: no target (not Specific/Time-bound)")
             if not kpi.measurement.strip():
                 warnings.append(f"{where}: no note on how it is measured (not Measurable)")
+            elif says_nothing(kpi.measurement, kpi.name):
+                warnings.append(
+                    f"{where}: measurement {kpi.measurement.strip()!r} does not say how it is "
+                    "measured (not Measurable); say what is counted or computed and where it "
+                    "comes from, e.g. 'Closed-won deals in the CRM'"
+                )
             if VAGUE.match(kpi.name) and not MEASURABLE.search(kpi.name):
                 warnings.append(
                     f"{where}: name {kpi.name!r} is not measurable; say what is counted or scored"
                 )
+    return warnings + scoring_warnings(template)
+
+
+def says_nothing(measurement: str, name: str) -> bool:
+    """A measurement note too short to say what is counted and where from (fewer than
+    three words: "good", "CRM", "see above"), or one that only repeats the KPI's name."""
+    words = re.findall(r"\w+", measurement.lower())
+    return len(words) < 3 or words == re.findall(r"\w+", name.lower())
+
+
+def scoring_warnings(template: RoleTemplate) -> list[str]:
+    """Targets and caps under which the scoring rules (tui/scoring.py) cannot suggest a
+    meaningful rating. Warnings, not errors: a template's target is only the default a
+    manager adjusts in planning, and the template still loads."""
+    from .models import Direction
+
+    warnings = []
+    lowest = f"{template.scale.min} ({template.scale.label(template.scale.min)})"
+    for kra in template.kras:
+        for kpi in kra.kpis:
+            target = kpi.target
+            if kpi.kind is not Kind.numeric or target is None or target > 0:
+                continue
+            where = f"KRA {kra.id!r} · KPI {kpi.id!r}"
+            shown = show_number(target)
+            if kpi.direction is Direction.lower and target == 0:
+                warnings.append(
+                    f"{where}: target 0 with lower is better: achievement (target ÷ actual) is "
+                    f"0% for any actual above 0, so the suggested rating is always {lowest}, and "
+                    "an actual of 0 gets none; set the highest value that still meets "
+                    "expectations (e.g. target = 1), or judge it on the scale (kind = \"rating\")"
+                )
+            elif kpi.direction is Direction.lower:
+                warnings.append(
+                    f"{where}: target {shown} is negative with lower is better: target ÷ actual "
+                    "has no meaning, so no rating is ever suggested; set a target above 0"
+                )
+            elif target == 0:
+                warnings.append(
+                    f"{where}: target 0 with higher is better: achievement (actual ÷ target) "
+                    "cannot be computed, so no rating is ever suggested; set the value the "
+                    "person should reach (above 0)"
+                )
+            else:
+                warnings.append(
+                    f"{where}: target {shown} is negative with higher is better: actual ÷ target "
+                    "has no meaning, so no rating is ever suggested; set a target above 0 (a "
+                    "reduction is scored as a positive target, e.g. 'Percentage decrease in "
+                    "costs' with target = 10)"
+                )
+    cap = template.achievement_cap
+    for i, band in enumerate(template.bands[1:], 1):
+        edge = template.bands[i - 1].below
+        if edge is not None and cap < edge:
+            warnings.append(
+                f"achievement_cap {show_number(cap)} is below {show_number(edge)}, where band "
+                f"{i + 1} (rating {band.rating}) starts: ratings {band.rating}..{template.scale.max} "
+                f"are never suggested; raise achievement_cap to at least {show_number(edge)} or "
+                "lower that band's edge"
+            )
+            break
     return warnings
 
 
