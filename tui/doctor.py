@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .models import Cycle, HistoryEntry, Person
+from .kinds import State
+from .models import Cycle, HistoryEntry, Person, Review, is_blank, whole_number_problem
 from .people import PeopleError, check_people
 from .store import (
     RESTORE,
@@ -35,6 +36,8 @@ Progress = Callable[..., Any]
 SKIP_DIRS = {"presence"}
 INDEX_ONLY = ("it is only a list index: 'kpireview doctor --repair-indexes' rebuilds it from "
               "the review files")
+BY_FILE = ("an HR admin can mend it in its export: 'kpireview export', edit the TOML, then "
+           "'kpireview import --replace'")
 INDEX_FIX = "run 'kpireview doctor --repair-indexes' to rebuild the team indexes from the reviews"
 
 
@@ -149,6 +152,7 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
                     if len(seqs) != len(set(seqs)):
                         problems.append(f"{path}: history has duplicate sequence numbers")
                     reviews[review.id] = {"summary": summary_of(review)}
+                    problems += [f"{path}: {p}" for p in value_problems(review)]
                 elif is_index:
                     for d in team_index_entries(path, data):
                         summaries[d["review_id"]] = (path, d)
@@ -198,6 +202,30 @@ def check_data_dir(store: Store, progress: Progress | None = None) -> list[str]:
             problems.append(f"review {rid}: listed in team index {path} but its file is missing; "
                             f"restore the review from a backup, or {INDEX_FIX}")
     return problems
+
+
+def value_problems(review: Review) -> list[str]:
+    """Values a review holds that would be refused if entered today (saved by an
+    older kpireview, or edited by hand). A signed-off review is left as signed."""
+    from .scoring import missing_targets
+
+    if review.state is State.signed_off:
+        return []
+    out = [f"KRA {kra.id!r} · KPI {kpi.id!r}: no target, and the review is past planning; "
+           f"mark the KPI N/A with a reason, or {BY_FILE}" for kra, kpi in missing_targets(review)]
+    for kra in review.kras:
+        for kpi in kra.kpis:
+            for field in ("target", "actual"):
+                why = whole_number_problem(kpi.unit, getattr(kpi, field))
+                if why:
+                    out.append(f"KRA {kra.id!r} · KPI {kpi.id!r} · {field}: {why}; {BY_FILE}")
+            if any(is_blank(c.text) for c in kpi.comments):
+                out.append(f"KRA {kra.id!r} · KPI {kpi.id!r}: a comment with no text; {BY_FILE}")
+    for action in review.actions:
+        if is_blank(action.text):
+            out.append(f"action {action.id!r} has no text; give it one in the app's "
+                       f"improvement actions, or {BY_FILE}")
+    return out
 
 
 def _parses(store: Store, raw: bytes) -> bool:
