@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
@@ -18,10 +18,11 @@ from tui.access import (
 )
 from tui.models import STATE_ORDER, HistoryEntry, Kind, Review, State
 from tui.scoring import fmt, kra_score
+from tui.workflow import parse_number, parse_weight
 
 from .keys_now import TextInput
 from .widgets import (
-    ConfirmModal, Hanging, Literal, MessageLine, PresenceKeeper, PromptModal, clean, literal,
+    ConfirmModal, Hanging, HangingText, Literal, MessageLine, PresenceKeeper, PromptModal, clean, literal,
     text_bar, watch_review,
 )
 
@@ -49,12 +50,91 @@ def next_state(state: State) -> State | None:
     return STATE_ORDER[i + 1] if i + 1 < len(STATE_ORDER) else None
 
 
+def move_on_text(review: Review) -> str:
+    """What moving `review` on from its state does now, and what comes after it
+    (not the step being left: that one is done)."""
+    person = review.person_name
+    reviewer = review.reviewer_name or review.reviewer_id
+    state = review.state
+    if state is State.planning:
+        return (f"The weights and targets are then fixed. Now {person} enters actuals and "
+                f"self ratings (hidden from {reviewer} until the manager assessment). "
+                f"Then {person} or {reviewer} moves it on to the manager assessment.")
+    if state is State.self_assessment:
+        return (f"{person}'s actuals and self ratings are then final. Now {reviewer} sees "
+                f"them and enters actuals and manager ratings (hidden from {person} until "
+                f"the joint review). Then {reviewer} moves it on to the joint review.")
+    if state is State.manager_assessment:
+        return (f"Now {person} and {reviewer} both see every rating, agree the ratings and "
+                f"the improvement actions, and each signs. With both signatures the review "
+                f"is signed off and locked.")
+    return ""
+
+
 def who_name(review: Review, who: str) -> str:
     if who == review.person_id:
         return review.person_name
     if who == review.reviewer_id:
         return review.reviewer_name or who
     return who.removeprefix("login:")
+
+
+def unreadable_text(exc: BaseException) -> str:
+    """What a screen shows when its review cannot be read: which file, what is
+    wrong with it and what to do (from the store's error), and the way back."""
+    path, problem = getattr(exc, "path", None), getattr(exc, "problem", None)
+    if path is not None and problem:  # a DataFileError: a damaged or missing file
+        text = str(exc)
+        head = f"{path}: {problem}. "
+        rest = text[len(head):] if text.startswith(head) else text
+        left, _, todo = rest.partition("; ")
+        if not todo:
+            left, todo = "", rest
+        todo = todo.rstrip(".")
+        lines = [
+            "This review cannot be opened: its file cannot be read.",
+            "",
+            f"File:    {path}",
+            f"Problem: it {problem}.",
+            f"To do:   {todo[:1].upper()}{todo[1:]}.",
+        ]
+        if left:
+            lines.append(f"         {left}; nothing can be changed here until it is readable.")
+    else:
+        lines = [
+            "This review cannot be opened.",
+            "",
+            f"Problem: {exc}.",
+            "To do:   go back; if it should be there, ask an HR admin to run "
+            "'kpireview doctor'.",
+        ]
+    lines += ["", "escape: back (this screen shows the review again once it can be read)"]
+    return "\n".join(lines)
+
+
+class ReviewProblem(Static):
+    """In place of a review that cannot be read: one clear message (hidden otherwise)."""
+
+    DEFAULT_CSS = """
+    ReviewProblem {
+        display: none;
+        height: auto;
+        margin: 1 1;
+        padding: 0 1;
+        border: round $error;
+        color: $text;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+
+    def show_problem(self, exc: BaseException) -> None:
+        self.update(HangingText.of(literal(unreadable_text(exc)), 9))
+        self.display = True
+
+    def hide(self) -> None:
+        self.display = False
 
 
 class KraTable(DataTable[Text]):
@@ -74,6 +154,8 @@ class KraTable(DataTable[Text]):
         return view is not None and not view.editable
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if getattr(self.screen, "problem", None) is not None:
+            return False  # the review cannot be read: nothing to open
         if action == "open_kra":
             return not self._read_only()
         if action == "open_kra_read_only":
@@ -100,6 +182,8 @@ class OverviewScreen(Screen[None]):
         Binding("m", "advance", "Move on"),
         Binding("r", "reopen", "Reopen"),
         Binding("escape", "back", "Back", show=False),
+        # The only key shown while the review cannot be read.
+        Binding("escape", "leave", "Back"),
     ]
 
     def __init__(self, session: Session, review_id: str) -> None:
@@ -107,6 +191,7 @@ class OverviewScreen(Screen[None]):
         self.session = session
         self.review_id = review_id
         self.view: ReviewView | None = None
+        self.problem: BaseException | None = None  # why the review cannot be read now
         self._presence: PresenceKeeper | None = None
         self._busy = False
 
@@ -114,6 +199,7 @@ class OverviewScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ReviewProblem(id="ov-problem")
         with Vertical(id="overview-info", classes="info"):
             yield Literal("", id="ov-person", classes="heading")
             yield Literal("", id="ov-reviewer")
@@ -134,7 +220,8 @@ class OverviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.query_one("#kra-table", DataTable).focus()
+        if self.problem is None:
+            self.query_one("#kra-table", DataTable).focus()
         self._presence = PresenceKeeper(self, self.session, self.review_id,
                                         on_beat=self._update_presence)
         self._update_presence()
@@ -160,13 +247,34 @@ class OverviewScreen(Screen[None]):
 
     # --- data --------------------------------------------------------------
 
+    def _show_problem(self, exc: BaseException | None) -> None:
+        """Show why the review cannot be read in place of it (None: show it again)."""
+        self.problem = exc
+        panel = self.query_one("#ov-problem", ReviewProblem)
+        broken = exc is not None
+        if broken:
+            self.view = None
+            panel.show_problem(exc)
+            self.set_focus(None)
+            self.query_one("#message", MessageLine).clear()
+        else:
+            panel.hide()
+        self.query_one("#overview-info").display = not broken
+        table = self.query_one("#kra-table", DataTable)
+        table.display = not broken
+        table.disabled = broken  # (a hidden widget can still be given the focus)
+        if not broken and self.focused is None:
+            table.focus()
+        self.refresh_bindings()
+
     def reload(self) -> None:
-        message = self.query_one("#message", MessageLine)
         try:
             view = self.session.view(self.review_id)
         except ERRORS as exc:
-            message.error(exc)
+            self._show_problem(exc)
             return
+        if self.problem is not None:
+            self._show_problem(None)
         self.view = view
         r = view.review
         self.query_one("#ov-person", Literal).set_text(
@@ -213,6 +321,10 @@ class OverviewScreen(Screen[None]):
     # --- actions -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("back", "leave"):
+            return (self.problem is None) == (action == "back")
+        if self.problem is not None:
+            return False  # the review cannot be read: only back
         view = self.view
         if view is None:
             return True
@@ -278,6 +390,9 @@ class OverviewScreen(Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def action_leave(self) -> None:
+        self.app.pop_screen()
+
     def action_advance(self) -> None:
         view = self.view
         if view is None:
@@ -310,10 +425,7 @@ class OverviewScreen(Screen[None]):
             self.reload()
             self.query_one("#message", MessageLine).ok(f"moved on to {state.label}")
 
-        self.app.push_screen(
-            ConfirmModal(question, f"Next step now: {view.next_step}"),
-            done,
-        )
+        self.app.push_screen(ConfirmModal(question, move_on_text(review)), done)
 
     def action_reopen(self) -> None:
         view = self.view
@@ -418,9 +530,11 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.review_id = review_id
+        self.problem: BaseException | None = None  # why the review cannot be read now
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ReviewProblem(id="history-problem")
         yield Literal("", id="history-title", classes="heading")
         yield HistoryLog(id="history-log")
         yield MessageLine(id="message", classes="message")
@@ -428,16 +542,38 @@ class HistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
-        self.query_one("#history-log", RichLog).focus()
+        if self.problem is None:
+            self.query_one("#history-log", RichLog).focus()
+        watch_review(self, self.session, self.review_id, self.load)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.problem is not None and action in ("top", "bottom"):
+            return False
+        return True
 
     def load(self) -> None:
         log = self.query_one("#history-log", HistoryLog)
+        panel = self.query_one("#history-problem", ReviewProblem)
         try:
             view = self.session.view(self.review_id)
             entries = self.session.history(self.review_id)
         except ERRORS as exc:
-            self.query_one("#message", MessageLine).error(exc)
+            self.problem = exc
+            panel.show_problem(exc)
+            self.set_focus(None)
+            self.query_one("#history-title").display = False
+            log.display = False
+            log.disabled = True  # (a hidden widget can still be given the focus)
+            self.refresh_bindings()
             return
+        if self.problem is not None:
+            self.problem = None
+            panel.hide()
+            self.query_one("#history-title").display = True
+            log.display = True
+            log.disabled = False
+            log.focus()
+            self.refresh_bindings()
         self.query_one("#history-title", Literal).set_text(
             f"History of {view.review.person_name}'s review ({view.review.cycle_id}) · "
             f"{len(entries)} entries")
@@ -456,23 +592,32 @@ class HistoryScreen(Screen[None]):
 # --- planning editor -----------------------------------------------------------
 
 
-def parse_weight(text: str) -> Decimal | None:
-    """A weight as typed, or None when it is not a number with ≤ 2 decimals ≥ 0."""
-    text = text.strip()
-    if not text:
-        return Decimal(0)
+MAX_CHARS = 32  # longer is reported as too long (never cut short while typing)
+
+
+def check_typed(text: str, what: str, kpi: Any = None) -> tuple[Decimal | None, str]:
+    """(value, '') for a weight (`kpi` None) or a target as typed, else (None, why not).
+
+    The core's own parsing decides (`tui.workflow.parse_weight` / `parse_number`,
+    as the guided scoring and the save use): 12,5 is not a number, 1e3 is 1000,
+    a weight is 0 to 100 with at most 2 decimals. An empty weight counts as 0,
+    an empty target as no target.
+    """
+    stripped = text.strip()
+    if len(stripped) > MAX_CHARS:
+        return None, f"{what} is too long ({len(stripped)} characters; at most {MAX_CHARS})"
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0 or value != value.quantize(TWO):
-        return None
-    return value
+        if kpi is None:
+            return (parse_weight(stripped, what) if stripped else Decimal(0)), ""
+        return parse_number(stripped, kpi, what), ""
+    except WorkflowError as exc:
+        return None, str(exc)
 
 
 def sum_text(label: str, total: Decimal | None, bad: int = 0) -> str:
     if bad or total is None:
-        return f"{label}: ✗ {bad} not a number (≥ 0, at most 2 decimals)"
+        what = "weight is" if bad == 1 else "weights are"
+        return f"{label}: ✗ {bad or 'a'} {what} not valid (see below)"
     if total == HUNDRED:
         return f"{label}: {fmt(total)} / 100 ✓"
     diff = HUNDRED - total
@@ -491,6 +636,24 @@ class PlanningScreen(Screen[None]):
     review as it changes (another terminal planning at the same time).
     """
 
+    # A KRA title or KPI name longer than its cell ends in "…" and keeps a blank
+    # cell before the next one (it used to wrap, cut at a word, and touch it:
+    # "…revenue fromw 35").
+    DEFAULT_CSS = """
+    PlanningScreen .plan-kra-title, PlanningScreen .plan-kpi-name {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        padding-right: 1;
+    }
+    PlanningScreen .plan-error {
+        height: auto;
+        padding-left: 7;
+    }
+    PlanningScreen .plan-error.-error {
+        color: $error;
+    }
+    """
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "back", "Back"),
@@ -504,6 +667,8 @@ class PlanningScreen(Screen[None]):
         self.review_id = review_id
         self.view: ReviewView | None = None
         self.saved_values: dict[str, str] = {}
+        self._errors: dict[str, MessageLine] = {}  # made on a field's first error
+        self.problem: BaseException | None = None  # why the review cannot be read now
 
     def compose(self) -> ComposeResult:
         error = None
@@ -511,20 +676,59 @@ class PlanningScreen(Screen[None]):
             self.view = self.session.view(self.review_id)
         except ERRORS as exc:
             error = exc
+        self.problem = error
         yield Header()
+        problem = ReviewProblem(id="plan-problem")
+        if error is not None:
+            problem.show_problem(error)
+        yield problem
         yield Literal("", id="plan-title", classes="heading")
         yield Literal("", id="plan-kra-sum", classes="sum")
         with VerticalScroll(id="plan-body", can_focus=False):
             if self.view is not None:
                 yield from self._rows(self.view)
-        message = MessageLine(id="message", classes="message")
-        if error is not None:
-            message.error(error)
-        yield message
+        yield MessageLine(id="message", classes="message")
         yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save":
+            return self.problem is None  # nothing can be saved into an unreadable file
+        return True
+
+    def _show_problem(self, exc: BaseException | None) -> None:
+        """Show why the review cannot be read in place of the editor (None: the
+        editor again). What was typed stays, hidden, until the file is readable."""
+        self.problem = exc
+        broken = exc is not None
+        panel = self.query_one("#plan-problem", ReviewProblem)
+        message = self.query_one("#message", MessageLine)
+        if broken:
+            panel.show_problem(exc)
+            self.set_focus(None)  # (nothing is typed into a hidden field)
+            if self.unsaved_work():
+                message.error("not saved: what you typed is kept on this screen and shown "
+                              "again when the file can be read; then ctrl+s saves it")
+            else:
+                message.clear()
+        else:
+            panel.hide()
+            message.clear()
+        for wid in ("#plan-title", "#plan-kra-sum", "#plan-body"):
+            self.query_one(wid).display = not broken
+        # (disabled too: a hidden field can still be given the focus and typed into)
+        self.query_one("#plan-body").disabled = broken
+        if not broken:
+            first = next((i for i in self.query(Input).results(Input) if not i.disabled), None)
+            if first is not None:
+                first.focus()
+        self.refresh_bindings()
 
     def on_mount(self) -> None:
         if self.view is None:
+            for wid in ("#plan-title", "#plan-kra-sum", "#plan-body"):
+                self.query_one(wid).display = False
+            self.query_one("#plan-body").disabled = True
+            self.refresh_bindings()
             return
         self.saved_values = self._values()
         self._update_sums()
@@ -565,6 +769,7 @@ class PlanningScreen(Screen[None]):
             if inp.value == self.saved_values.get(wid):
                 with inp.prevent(Input.Changed):
                     inp.value = stored[wid]
+                self._show_error(wid, self._check(wid, stored[wid])[1])
                 self.saved_values[wid] = stored[wid]
                 updated.append(wid)
             elif inp.value != stored[wid]:
@@ -596,8 +801,10 @@ class PlanningScreen(Screen[None]):
         try:
             updated, clashes = self._follow()
         except ERRORS as exc:
-            self.query_one("#message", MessageLine).error(exc)
+            self._show_problem(exc)
             return
+        if self.problem is not None:
+            self._show_problem(None)
         message = self.query_one("#message", MessageLine)
         if clashes:
             message.error("changed in another session while you were editing: "
@@ -612,14 +819,16 @@ class PlanningScreen(Screen[None]):
         target_ok = "target" in view.editable
         weights_ok = "weights" in view.editable
         rows: list[Any] = []
+        # No `restrict` or `max_length`: an Input drops a refused key without a
+        # word (12,5 became 125). Everything typed stays; `_check` says what is wrong.
         for i, kra in enumerate(r.kras, 1):
             rows.append(Horizontal(
                 Literal(f"{i:>2} {clean(kra.title)}", classes="plan-kra-title"),
                 Static("weight", classes="plan-label", markup=False),
                 TextInput(plain(kra.weight), id=f"kra-w-{kra.id}", classes="plan-weight",
-                      compact=True, restrict=r"[0-9.]*", max_length=6,
-                      disabled=not weights_ok, tooltip=f"weight of KRA {i} (% of the review)"),
-                classes="plan-kra-row",
+                          compact=True, disabled=not weights_ok,
+                          tooltip=f"weight of KRA {i} (% of the review)"),
+                classes="plan-kra-row", id=f"row-kra-w-{kra.id}",
             ))
             rows.append(Literal("", id=f"kpi-sum-{kra.id}", classes="plan-kpi-sum"))
             for j, kpi in enumerate(kra.kpis, 1):
@@ -630,68 +839,115 @@ class PlanningScreen(Screen[None]):
                     Literal(f"   {i}.{j} {clean(kpi.name)}", classes="plan-kpi-name"),
                     Static("w", classes="plan-label-short", markup=False),
                     TextInput(plain(kpi.weight), id=f"kpi-w-{kpi.id}", classes="plan-weight",
-                          compact=True, restrict=r"[0-9.]*", max_length=6,
-                          disabled=not weights_ok, tooltip=f"weight of KPI {i}.{j} (% of its KRA)"),
+                              compact=True, disabled=not weights_ok,
+                              tooltip=f"weight of KPI {i}.{j} (% of its KRA)"),
                 ]
                 if kpi.kind is Kind.numeric:
                     cells.append(TextInput(plain(kpi.target), id=f"kpi-t-{kpi.id}",
-                                       classes="plan-target", compact=True,
-                                       restrict=r"-?[0-9.]*", max_length=18,
-                                       placeholder="target", disabled=not target_ok,
-                                       tooltip=f"target of KPI {i}.{j} ({unit})"))
+                                           classes="plan-target", compact=True,
+                                           placeholder="target", disabled=not target_ok,
+                                           tooltip=f"target of KPI {i}.{j} ({unit})"))
                     cells.append(Static(f"{arrow}{unit}", classes="plan-unit", markup=False))
                 else:
                     cells.append(Static("rated 1–5" if (r.scale.min, r.scale.max) == (1, 5)
                                         else f"rated {r.scale.min}–{r.scale.max}",
                                         classes="plan-target-none", markup=False))
-                rows.append(Horizontal(*cells, classes="plan-kpi-row"))
+                rows.append(Horizontal(*cells, classes="plan-kpi-row", id=f"row-kpi-{kpi.id}"))
         yield from rows
 
     def _values(self) -> dict[str, str]:
         return {w.id or "": w.value for w in self.query(Input).results(Input)}
 
+    def _check(self, input_id: str, text: str) -> tuple[Decimal | None, str]:
+        """(value, '') or (None, why not) for what is typed in one input."""
+        assert self.view is not None
+        kind, item = self._field(input_id)
+        what = self._label(input_id)
+        if kind == "targets":
+            return check_typed(text, what, self.view.review.kpi(item))
+        return check_typed(text, what)
+
+    def _show_error(self, input_id: str, problem: str) -> None:
+        """Show `problem` on its own line under the input's row ('' hides it)."""
+        inp = self.query_one(f"#{input_id}", Input)
+        inp.set_class(bool(problem), "-invalid")
+        line = self._errors.get(input_id)
+        if line is None:
+            if not problem:
+                return
+            line = self._errors[input_id] = MessageLine(id=f"err-{input_id}",
+                                                        classes="plan-error")
+            row = inp.parent
+            assert row is not None and row.parent is not None
+            row.parent.mount(line, after=row)
+        if problem:
+            line.error(problem)
+            line.display = True
+        elif line.display:
+            line.clear()
+            line.display = False
+
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
+        if self.view is None or not (event.input.id or "").startswith(("kra-", "kpi-")):
+            return
+        _value, problem = self._check(event.input.id or "", event.value)
+        self._show_error(event.input.id or "", problem)
         self._update_sums()
         self.query_one("#message", MessageLine).clear()
 
     def _sums(self) -> tuple[list[str], dict[str, str]]:
-        """(problems, {widget id: status text}) for the values now typed."""
+        """(problems, {widget id: status text}) for the values now typed.
+
+        The fields that are not valid come first (by name), then the sums; a
+        field that is not valid is left out of its sum, which says so.
+        """
         assert self.view is not None
+        invalid: list[str] = []
         problems: list[str] = []
         status: dict[str, str] = {}
         kra_total = Decimal(0)
         kra_bad = 0
         for i, kra in enumerate(self.view.review.kras, 1):
-            w = parse_weight(self.query_one(f"#kra-w-{kra.id}", Input).value)
+            wid = f"kra-w-{kra.id}"
+            w, problem = self._check(wid, self.query_one(f"#{wid}", Input).value)
             if w is None:
                 kra_bad += 1
-                problems.append(f"KRA {i} weight is not a number ≥ 0 with at most 2 decimals")
+                invalid.append(problem)
             else:
                 kra_total += w
             sub = Decimal(0)
             bad = 0
-            for j, kpi in enumerate(kra.kpis, 1):
-                kw = parse_weight(self.query_one(f"#kpi-w-{kpi.id}", Input).value)
+            for kpi in kra.kpis:
+                wid = f"kpi-w-{kpi.id}"
+                kw, problem = self._check(wid, self.query_one(f"#{wid}", Input).value)
                 if kw is None:
                     bad += 1
-                    problems.append(f"KPI {i}.{j} weight is not a number ≥ 0 with at most 2 decimals")
+                    invalid.append(problem)
                 else:
                     sub += kw
                 if kpi.kind is Kind.numeric:
-                    t = self.query_one(f"#kpi-t-{kpi.id}", Input).value.strip()
-                    if t:
-                        try:
-                            Decimal(t)
-                        except InvalidOperation:
-                            problems.append(f"KPI {i}.{j} target {t!r} is not a number")
+                    tid = f"kpi-t-{kpi.id}"
+                    target = self.query_one(f"#{tid}", Input)
+                    if not target.disabled:
+                        _t, problem = self._check(tid, target.value)
+                        if problem:
+                            invalid.append(problem)
             status[f"kpi-sum-{kra.id}"] = "      " + sum_text(f"KPI weights of KRA {i}", sub, bad)
             if not bad and sub != HUNDRED:
                 problems.append(sum_text(f"KRA {i}: KPI weights", sub))
         status["plan-kra-sum"] = sum_text("KRA weights", kra_total, kra_bad)
         if not kra_bad and kra_total != HUNDRED:
             problems.insert(0, sum_text("KRA weights", kra_total))
-        return problems, status
+        return invalid + problems, status
+
+    def _first_invalid(self) -> Input | None:
+        for inp in self.query(Input).results(Input):
+            if inp.disabled or not (inp.id or "").startswith(("kra-", "kpi-")):
+                continue
+            if self._check(inp.id or "", inp.value)[1]:
+                return inp
+        return None
 
     def _update_sums(self) -> None:
         if self.view is None:
@@ -707,12 +963,15 @@ class PlanningScreen(Screen[None]):
 
     def action_save(self) -> None:
         message = self.query_one("#message", MessageLine)
-        if self.view is None:
+        if self.view is None or self.problem is not None:
             return
         problems, _ = self._sums()
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             message.error(f"not saved — {problems[0]}{more}")
+            first = self._first_invalid()
+            if first is not None:
+                first.focus()
             return
         # Only what was changed here is sent, with what was shown as `expected`:
         # another session's changes to the rest are kept, and a value changed
@@ -760,6 +1019,16 @@ class PlanningScreen(Screen[None]):
         self._watch.reset_token()  # (not the echo of this save)
         try:
             self._follow()
+            # What was saved, as it is stored (1e3 typed is 1000).
+            stored = self._stored(self.view)
+            for kind, items in send.items():
+                prefix = {"kra_weights": "kra-w-", "kpi_weights": "kpi-w-",
+                          "targets": "kpi-t-"}[kind]
+                for item in items:
+                    inp = self.query_one(f"#{prefix}{item}", Input)
+                    if inp.value != stored.get(inp.id or "", inp.value):
+                        with inp.prevent(Input.Changed):
+                            inp.value = stored[inp.id or ""]
         except ERRORS:
             pass
         self.saved_values = self._values()

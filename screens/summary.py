@@ -15,6 +15,7 @@ from tui.access import AccessError, NotFound, ReviewView, Session, StoreError, W
 from tui.models import ActionStatus, Review, State
 from tui.scoring import fmt, kra_score, missing_for_signoff, overall
 
+from .overview import ReviewProblem
 from .widgets import (
     ConfirmModal, HangingText, Literal, MessageLine, clean, literal, score_bar, watch_review,
 )
@@ -73,9 +74,11 @@ class SummaryScreen(Screen[None]):
         self.session = session
         self.review_id = review_id
         self.view: ReviewView | None = None
+        self.problem: BaseException | None = None  # why the review cannot be read now
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ReviewProblem(id="sum-problem")
         yield Literal("", id="sum-title", classes="heading")
         yield Literal("", id="sum-status", classes="status")
         with VerticalScroll(id="summary-body"):
@@ -92,7 +95,8 @@ class SummaryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.query_one("#summary-body", VerticalScroll).focus()
+        if self.problem is None:
+            self.query_one("#summary-body", VerticalScroll).focus()
         watch_review(self, self.session, self.review_id, self.reload)
 
     def on_screen_resume(self) -> None:
@@ -100,16 +104,39 @@ class SummaryScreen(Screen[None]):
             self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.problem is not None and action in ("sign", "export"):
+            return False  # the review cannot be read: only back
         if action == "sign":
             return self.view is not None and self.view.sign_as is not None
         return True
+
+    def _show_problem(self, exc: BaseException | None) -> None:
+        """Show why the review cannot be read in place of it (None: show it again)."""
+        self.problem = exc
+        broken = exc is not None
+        panel = self.query_one("#sum-problem", ReviewProblem)
+        if broken:
+            self.view = None
+            panel.show_problem(exc)
+            self.set_focus(None)
+            self.query_one("#message", MessageLine).clear()
+        else:
+            panel.hide()
+        for wid in ("#sum-title", "#sum-status", "#summary-body"):
+            self.query_one(wid).display = not broken
+        # (disabled too: a hidden widget can still be given the focus)
+        self.query_one("#summary-body").disabled = broken
+        self.refresh_bindings()
 
     def reload(self) -> None:
         try:
             view = self.session.view(self.review_id)
         except ERRORS as exc:
-            self.query_one("#message", MessageLine).error(exc)
+            self._show_problem(exc)
             return
+        if self.problem is not None:
+            self._show_problem(None)
+            self.query_one("#summary-body", VerticalScroll).focus()
         self.view = view
         r = view.review
         self.query_one("#sum-title", Literal).set_text(
@@ -224,12 +251,16 @@ class SummaryScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_export(self) -> None:
+        if self.problem is not None:
+            return
         app: Any = self.app
         app.open_export(self.review_id)
 
     def action_sign(self) -> None:
         view = self.view
         message = self.query_one("#message", MessageLine)
+        if self.problem is not None:
+            return
         if view is None or view.sign_as is None:
             message.error("you cannot sign this review now (reviews are signed in the joint review)")
             return
