@@ -54,6 +54,9 @@ STATUS_TEXT = {
     ActionStatus.dropped: "dropped",
 }
 NO_LINK = "-"
+# The form's short structured fields: selected on focus (typing replaces them);
+# the others are free text (the cursor goes to the end: typing adds to them).
+SHORT_FIELDS = ("a-due",)
 
 
 def short(text: str, width: int) -> str:
@@ -219,8 +222,10 @@ class ActionForm(ModalScreen[str | None]):
             yield MessageLine(id="err-text", classes="form-error")
             with Horizontal(classes="form-row"):
                 yield Static("Due (YYYY-MM-DD)", classes="form-label", markup=False)
+                # (a date: selected on focus, so typing replaces it; see `set_focus`)
                 yield TextInput(a.due.isoformat() if a and a.due else "", id="a-due",
-                            placeholder="optional, e.g. 2027-03-31", max_length=20, compact=True)
+                                placeholder="optional, e.g. 2027-03-31", max_length=20,
+                                compact=True, select_on_focus=False)
             yield MessageLine(id="err-due", classes="form-error")
             with Horizontal(classes="form-row"):
                 yield Static("Success measure", classes="form-label", markup=False)
@@ -254,6 +259,26 @@ class ActionForm(ModalScreen[str | None]):
             widget.display = False
         self.query_one("#a-text", Input).focus()
         self._loaded = self._values()
+
+    def set_focus(self, widget: Any, scroll_visible: bool = True,
+                  from_app_focus: bool = False) -> None:
+        """Focus `widget`, ready to type into at once, as the scoring screen does:
+        a short structured field (the due date) is selected, so typing replaces
+        it; in a free-text field the cursor goes to the end, so typing adds to it.
+
+        Done here, when the focus moves, rather than on the Focus event (what
+        Input's select_on_focus waits for): the keys typed right behind a tab or
+        an enter are handled before that event (see `KeysNow`).
+        """
+        moved = widget is not None and widget is not self.focused
+        super().set_focus(widget, scroll_visible=scroll_visible, from_app_focus=from_app_focus)
+        if not moved or from_app_focus or self.focused is not widget:
+            return
+        if isinstance(widget, Input):
+            if widget.id in SHORT_FIELDS:
+                widget.action_select_all()
+            else:
+                widget.cursor_position = len(widget.value)
 
     def unsaved_work(self) -> str | None:
         """For the app's quit guard: what was typed here and not saved yet."""

@@ -9,6 +9,11 @@ dismisses with
 
 Keys: ``m`` keep mine, ``t`` take theirs, ``escape`` decide later (also the
 buttons, with tab/enter).
+
+The dialog answers once: a second key or click after the first choice (it
+may arrive before the dialog has gone) is ignored, as is a choice while
+another screen is on top of it; mounted without its buttons (popped before
+it was composed) it does nothing.
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ class ConflictModal(ModalScreen[str | None]):
         self.theirs = theirs
         self.yours = yours
         self.who = who
+        self._answered = False
 
     def compose(self) -> ComposeResult:
         by = f" by {clean(self.who)}" if self.who else " by someone else"
@@ -113,15 +119,24 @@ class ConflictModal(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#mine", Button).focus()
+        for button in self.query("#mine").results(Button):
+            button.focus()
 
-    def action_choose(self, choice: str) -> None:
+    def _answer(self, choice: str | None) -> None:
+        """Dismiss with `choice`, once, and only while this dialog is on top
+        (dismiss pops whatever screen is on top)."""
+        if self._answered or not self.is_active:
+            return
+        self._answered = True
         self.dismiss(choice)
 
+    def action_choose(self, choice: str) -> None:
+        self._answer(choice)
+
     def action_later(self) -> None:
-        self.dismiss(None)
+        self._answer(None)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(None if event.button.id == "later" else event.button.id)
+        self._answer(None if event.button.id == "later" else event.button.id)

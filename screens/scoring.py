@@ -21,8 +21,15 @@ Saving: a field is saved on enter, when it loses focus, one second after the
 last keystroke, before moving to another KPI/KRA or screen, and when the
 screen goes away (also when the app quits with ctrl+q).  Every save passes
 the value last seen for that field; if someone else changed it meanwhile the
-`ConflictModal` asks which value stays.  When the app quits in the middle of
-such a conflict, what you typed is saved (the history keeps their value).
+`ConflictModal` asks which value stays.
+
+A value in conflict is saved only when the person chooses "Keep mine".  After
+"Later" (or a conflict found while nothing could ask: the app's quit guard,
+another screen on top) the field is *held*: it shows why under it, and no
+automatic save (typing pause, tab, leaving, another screen, quitting) tries it
+again; enter in it asks again, and typing in it makes it a new value.  A
+refused value is held the same way.  Leaving (escape twice) or quitting
+drops a held value, as the screen says; the value stored stays theirs.
 
 Live: the review file is polled every 0.5 s; changes by others update the
 table and every field you are not editing.  ``Also here:`` names the others
@@ -31,6 +38,7 @@ who have the review open.
 Keys (they all work while a field has focus; none is a key a text field uses):
 
 =====================  ==================================================
+enter (on the table)   edit the highlighted KPI: its first field you can edit
 enter                  save the field, go to the next one; in the last
                        field go to the next KPI (after a KRA's last KPI:
                        the first KPI of the next KRA)
@@ -40,6 +48,8 @@ pageup or f5           previous KPI
 f8 or ctrl+pagedown    next KRA
 f7 or ctrl+pageup      previous KRA
 ctrl+g or f4           jump to any KRA (a list; enter jumps)
+                       (each of these lands in the first field you can edit
+                       of the KPI shown, whichever field had the focus)
 ctrl+t or f9           improvement actions of this review
 space                  toggle N/A (on the N/A box)
 f3                     read-only review: focus the KPI details, so
@@ -79,7 +89,7 @@ from tui.access import (
 from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, ReviewKRA, State
 from tui.scoring import fmt, kpi_done, suggestion
 
-from .conflict import ConflictModal, VisibleControls
+from .conflict import ConflictModal, VisibleControls, show_value
 from .keys_now import KeysNow, binding_now, type_now
 from .widgets import (
     MessageLine, PresenceKeeper, StableFooter, clean, literal, resign_note, watch_review,
@@ -109,6 +119,9 @@ WIDE_FIELDS = ("rating_reason", "na_reason", "comment")  # no hint: the field fi
 LABEL_WIDTH = 16
 SHORT_WIDTH = 16  # cells of a field that is not wide (Input.short below)
 HIDDEN_WHEN_EMPTY = ("sc-departure", "sc-others")
+# The screen-wide messages about a field that blocks moving on (cleared once
+# nothing does: see `_settle_message`).
+BLOCKED_MESSAGES = ("a field could not be saved", "a value in conflict")
 SUGGESTED_OF = {"self_rating": "self rating", "manager_rating": "manager rating",
                 "agreed_rating": "agreed rating"}
 
@@ -156,7 +169,19 @@ class FieldInput(KeysNow, Input):
 
 
 class KPITable(KeysNow, DataTable):  # type: ignore[type-arg]
-    """The KPI table: its keys move the editor at once (see `KeysNow`)."""
+    """The KPI table: its keys move the editor at once (see `KeysNow`).
+
+    Enter edits the highlighted KPI (the focus goes to its first field you can
+    edit); the screen handles it when the app reads the key (`_key_now`), the
+    binding is what the Footer shows and what runs otherwise.
+    """
+
+    BINDINGS = [Binding("enter", "edit_kpi", "Edit KPI")]
+
+    def action_edit_kpi(self) -> None:
+        select = getattr(self.screen, "_select_row", None)
+        if select is not None:
+            select()
 
 
 class NAToggle(KeysNow, Widget, can_focus=True):
@@ -410,6 +435,10 @@ class ScoringScreen(Screen[None]):
         self._errors: dict[str, MessageLine] = {}  # made on the first error (see `_error`)
         self._na: NAToggle | None = None
         self._resolving = False  # a ConflictModal is open
+        # Fields whose text is not saved by any automatic save: "conflict" (someone
+        # else's value is stored; only "Keep mine" saves this one) or "refused".
+        # Enter in the field tries again; typing in it makes it a new value.
+        self._held: dict[str, str] = {}
         self._debounce: Timer | None = None
         self._watch: Any = None
         self._leave_armed = False  # escape pressed once with an unsaveable field
@@ -523,7 +552,8 @@ class ScoringScreen(Screen[None]):
         self._watch = watch_review(self, self.session, self.review_id, self._on_change)
 
     def on_unmount(self) -> None:
-        # The app may be quitting (ctrl+q): save what was typed without asking.
+        # The app may be quitting (ctrl+q): save what was typed without asking;
+        # a value in conflict or refused (held) is dropped, never forced in.
         self._closing = True
         self._cancel_debounce()
         try:
@@ -540,7 +570,8 @@ class ScoringScreen(Screen[None]):
         if self.view is None or self._kpi_id is None or not self.is_mounted or self._closing:
             return None
         if self._resolving:
-            return "a choice between your value and someone else's, on the screen now"
+            return ("a choice between your value and someone else's, on the screen now "
+                    "(quitting keeps theirs)")
         self._cancel_debounce()
         try:
             self._flush(interactive=False)
@@ -780,6 +811,7 @@ class ScoringScreen(Screen[None]):
             self._seen = {}
             self._shown = {}
             self._typed_in = {}
+            self._held = {}
             self._kpi_id = kpi.id
             for field in [*ORDER, "na"]:
                 self._error(field, "")
@@ -802,6 +834,8 @@ class ScoringScreen(Screen[None]):
                 if same(stored, self._parse_quiet(field, inp.value)):
                     self._seen[field] = stored
                     self._shown[field] = inp.value
+                    if self._held.pop(field, None) is not None:
+                        self._error(field, "")  # (stored now: nothing left to choose)
             elif not same(stored, self._seen.get(field)):
                 self._set_input(field, self._text(field, stored))
                 self._seen[field] = stored
@@ -835,6 +869,7 @@ class ScoringScreen(Screen[None]):
             self.refresh_bindings()
 
     def _set_input(self, field: str, text: str) -> None:
+        self._held.pop(field, None)
         inp = self._inputs[field]
         with inp.prevent(Input.Changed):
             inp.value = text
@@ -1010,6 +1045,7 @@ class ScoringScreen(Screen[None]):
             row = self._rows[field]
             row.parent.mount(widget, after=row)  # type: ignore[union-attr]
         if not message and not widget.display:
+            self._settle_message()
             return
         if message:
             widget.error(message)
@@ -1020,9 +1056,20 @@ class ScoringScreen(Screen[None]):
             widget.clear()
             widget.display = False
             self._message().clear_error(f"{LABELS[field]}:")
+            self._settle_message()
 
     def _error_shown(self) -> bool:
         return any(self._errors[f].display for f in ORDER if f in self._errors)
+
+    def _settle_message(self) -> None:
+        """Nothing left that blocks moving on: a message saying so goes, and an
+        escape armed to leave without a field is disarmed."""
+        if self._closing or self._error_shown() or self._held or self._resolving:
+            return
+        self._leave_armed = False
+        message = self._message()
+        for prefix in BLOCKED_MESSAGES:
+            message.clear_error(prefix)
 
     def _message(self) -> MessageLine:
         return self.query_one("#sc-message", MessageLine)
@@ -1062,6 +1109,7 @@ class ScoringScreen(Screen[None]):
                 # They saved exactly what you typed.
                 self._seen[field] = exc.current
                 self._shown[field] = text
+                self._held.pop(field, None)
                 if not self._closing:
                     self._error(field, "")
                 return "ok", None
@@ -1072,6 +1120,7 @@ class ScoringScreen(Screen[None]):
             return "error", exc
         self._shown[field] = text
         self._typed_in.pop(field, None)
+        self._held.pop(field, None)
         # What was saved, so the reload does not retype a field still being typed in.
         self._seen[field] = self._parse_quiet(field, text)
         if self._closing:
@@ -1093,13 +1142,17 @@ class ScoringScreen(Screen[None]):
         self._reload()
 
     def _flush(self, then: Callable[[], None] | None = None, interactive: bool = True,
-               at_exit: bool = False, fields: list[str] | None = None) -> bool:
+               at_exit: bool = False, fields: list[str] | None = None,
+               retry: str | None = None) -> bool:
         """Save every changed field of this KPI, then call `then`.
 
-        Returns True when everything was saved at once.  With `interactive`, a
-        conflict opens the ConflictModal and the rest (and `then`) continue
-        after the choice.  At exit a conflict keeps what was typed (theirs
-        stays in the history).
+        Returns True when everything was saved at once; False when something
+        was not (refused, or in conflict), or when the ConflictModal was opened
+        (`self._resolving`: the rest, and `then`, continue after "Keep mine" or
+        "Take theirs").  A held field (see `_held`) is not tried again, except
+        `retry` (the field enter was pressed in).  Without `interactive` (and
+        at exit) a conflict is not asked about: the field is held, and at exit
+        what was typed is dropped; theirs stays.
         """
         if self.view is None or self._kpi_id is None:
             if then:
@@ -1110,27 +1163,42 @@ class ScoringScreen(Screen[None]):
         for i, field in enumerate(pending):
             if self._inputs[field].disabled or not self._dirty(field):
                 continue
+            if field in self._held and field != retry:
+                failed = True
+                continue
             result, exc = self._save(field)
             if result == "error":
+                self._held[field] = "refused"
                 failed = True
                 continue
             if result == "conflict":
                 assert isinstance(exc, Conflict)
-                if at_exit:
-                    self._seen[field] = exc.current
-                    self._save(field)
+                if at_exit or self._closing:
+                    failed = True  # dropped: never saved over theirs unasked
                     continue
-                if not interactive:
+                if not interactive or self._resolving or self.app.screen is not self:
+                    self._hold_conflict(field, exc)
                     failed = True
                     continue
                 rest = [f for f in pending[i:]]
-                self._ask(field, exc, lambda: self._flush(then, fields=rest))
+                self._ask(field, exc,
+                          lambda: self._flush(then, fields=rest) or self._blocked())
                 return False
         if failed:
             return False
         if then:
             then()
         return True
+
+    def _hold_conflict(self, field: str, conflict: Conflict) -> None:
+        """Keep what was typed, unsaved, until the person chooses (enter asks)."""
+        self._held[field] = "conflict"
+        if self._closing:
+            return
+        who = self._who_changed(field) or "someone else"
+        self._error(field, f"not saved: {who} changed it meanwhile to "
+                           f"{show_value(conflict.current)}; press enter to choose which "
+                           "stays")
 
     def _moved_on(self, field: str) -> str:
         """Why a save was refused when the review moved on (or was signed) while
@@ -1167,17 +1235,27 @@ class ScoringScreen(Screen[None]):
         return ""
 
     def _ask(self, field: str, conflict: Conflict, after: Callable[[], None]) -> None:
-        """Let the person choose between their value and the stored one."""
+        """Let the person choose between their value and the stored one.
+
+        One dialog at a time, and only while this screen is on top: otherwise
+        the field is held (`_hold_conflict`) and enter in it asks later.
+        """
+        if self._resolving or self._closing or self.app.screen is not self:
+            self._hold_conflict(field, conflict)
+            return
         self._resolving = True
+        self._cancel_debounce()
         kpi_id = self._kpi_id
         yours = self._inputs[field].value if field != "na" else conflict.yours
         what = f"{LABELS[field]} of KPI {self.kra_index + 1}.{self.kpi_index + 1}"
 
         def chosen(choice: str | None) -> None:
             self._resolving = False
-            if kpi_id != self._kpi_id:
+            if self._closing or not self.is_attached or kpi_id != self._kpi_id \
+                    or self.view is None:
                 return
             if choice == "mine":
+                self._held.pop(field, None)
                 self._seen[field] = conflict.current
                 after()
             elif choice == "theirs":
@@ -1190,9 +1268,11 @@ class ScoringScreen(Screen[None]):
                     self._reload()
                 after()
             else:
-                self._error(field, "not saved: changed by someone else meanwhile; "
-                            "press enter to choose again")
+                # Later: nothing is saved; the text stays, held until enter asks again.
+                self._hold_conflict(field, conflict)
                 self._reload()
+                return
+            self._settle_message()
 
         self.app.push_screen(
             ConflictModal(what, conflict.current, yours, self._who_changed(field)), chosen)
@@ -1222,6 +1302,7 @@ class ScoringScreen(Screen[None]):
         if field is None or self.view is None:
             return
         self._leave_armed = False
+        self._held.pop(field, None)  # a new value: saved (or asked about) as usual
         if field in ("actual", *RATING_FIELDS):
             self._show_hint(field, self._kpi)
         self._cancel_debounce()
@@ -1341,9 +1422,30 @@ class ScoringScreen(Screen[None]):
             self._focus(editor)
 
     def _select_row(self) -> None:
+        """Enter on the table: edit the highlighted KPI (its first field you can edit)."""
+        if self.view is None or self._resolving or self.app.screen is not self:
+            return
+        table = self.query_one("#sc-table", DataTable)
+        row = table.cursor_row
+        if row != self.kpi_index and 0 <= row < len(self._kra.kpis):
+            kra = self.kra_index
+            if not self._flush(lambda: self._go(kra, row, focus_field=True)):
+                if not self._resolving:
+                    table.move_cursor(row=self.kpi_index, animate=False)
+                    self._blocked()
+            return
+        self._focus_first()
+
+    def _focus_first(self) -> None:
+        """The first field this person can edit of the KPI shown; without one
+        (read-only) the table, unless the details have the focus (F3)."""
         first = self._first_field()
         if first is not None:
             self._focus(first)
+            return
+        editor = self.query_one("#sc-editor", VerticalScroll)
+        if self.focused is not editor or not editor.can_focus:
+            self._focus(self.query_one("#sc-table", DataTable))
 
     def _follow_table(self, table: DataTable[Any]) -> None:
         """The table's cursor moved: show that KPI (after saving this one)."""
@@ -1390,7 +1492,7 @@ class ScoringScreen(Screen[None]):
             self._focus_after(field)
 
         order = [field] + [f for f in self._dirty_fields() if f != field]
-        self._flush(after, fields=order)
+        self._flush(after, fields=order, retry=field)
 
     @on(NAToggle.Changed)
     def _na_changed(self, event: NAToggle.Changed) -> None:
@@ -1427,12 +1529,17 @@ class ScoringScreen(Screen[None]):
             self._focus(self._inputs["na_reason"])
 
     def _ask_na(self, conflict: Conflict, mine: bool, retry: Callable[[], None]) -> None:
+        if self._resolving or self._closing or self.app.screen is not self:
+            # One dialog at a time: the box shows what is stored; toggling asks again.
+            self._reload()
+            return
         self._resolving = True
         kpi_id = self._kpi_id
 
         def chosen(choice: str | None) -> None:
             self._resolving = False
-            if kpi_id != self._kpi_id:
+            if self._closing or not self.is_attached or kpi_id != self._kpi_id \
+                    or self.view is None:
                 return
             self._seen["na"] = conflict.current
             if choice == "mine":
@@ -1484,13 +1591,6 @@ class ScoringScreen(Screen[None]):
         else:
             self._step_kpi(+1, focus_field=True)
 
-    def _editor_has_focus(self) -> bool:
-        focused = self.focused
-        if focused is None:
-            return True
-        editor = self.query_one("#sc-editor")
-        return editor in focused.ancestors_with_self
-
     def _step_kpi(self, delta: int, focus_field: bool) -> None:
         review = self._review
         kra, kpi = self.kra_index, self.kpi_index + delta
@@ -1521,9 +1621,8 @@ class ScoringScreen(Screen[None]):
         else:
             self._fill_table()
         if focus_field:
-            first = self._first_field()
             # Typing replaces the value shown.
-            self._focus(first if first is not None else self.query_one("#sc-table", DataTable))
+            self._focus_first()
             self.query_one("#sc-editor", VerticalScroll).scroll_home(animate=False)
 
     def _after_typing(self, callback: Callable[[], None]) -> None:
@@ -1535,19 +1634,27 @@ class ScoringScreen(Screen[None]):
         callback()
 
     def _navigate(self, move: Callable[[bool], None]) -> None:
-        focus_field = self._editor_has_focus()
+        """Save, then `move(True)`: a key that moves to another KPI lands in its
+        first field this person can edit, whichever widget had the focus (keys
+        typed next go there, never into the field that had it before)."""
 
         def go() -> None:
             if self.view is None or self._resolving or self.app.screen is not self:
                 return
             self._cancel_debounce()
-            if not self._flush(lambda: move(focus_field)):
+            if not self._flush(lambda: move(True)):
                 self._blocked()
 
         self._after_typing(go)
 
     def _blocked(self) -> None:
-        if self._error_shown():
+        """Moving on failed: say why (not while the ConflictModal asks)."""
+        if self._resolving:
+            return
+        if "conflict" in self._held.values():
+            self._message().error("a value in conflict is not saved — enter in it chooses "
+                                  "which stays; escape twice leaves without it")
+        elif self._error_shown():
             self._message().error("a field could not be saved — fix or clear it (ctrl+u) first")
 
     def action_next_kpi(self) -> None:
@@ -1610,15 +1717,25 @@ class ScoringScreen(Screen[None]):
         if self._resolving or self.app.screen is not self:
             return
         self._cancel_debounce()
-        if self._flush(self.app.pop_screen):
+        if self._flush(self._leave):
             return
+        if self._resolving:
+            return  # the ConflictModal asks first; leaving goes on after the choice
         if self._leave_armed:
-            # Second escape: leave; what cannot be saved is dropped (it was refused).
+            # Second escape: leave; what cannot be saved is dropped (it was refused,
+            # or is in conflict: theirs stays).
             for field in ORDER:
                 self._shown[field] = self._inputs[field].value
-            self.app.pop_screen()
+            self._held = {}
+            self._leave()
             return
-        if self._error_shown():
+        if self._error_shown() or self._held:
             self._leave_armed = True
             self._message().error("a field could not be saved — fix it, or press escape "
                                   "again to leave without it")
+
+    def _leave(self) -> None:
+        """Back to the screen below, if this one is still on top (a dialog pushed
+        meanwhile must not be popped in its place)."""
+        if self.app.screen is self:
+            self.app.pop_screen()
