@@ -50,13 +50,15 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("Planning editor", [
         ("tab / ↑ ↓", "next / previous field; the sums update as you type"),
-        ("ctrl+s", "save all weights and targets (only when every sum is 100)"),
+        ("ctrl+s", "save all weights and targets (when every value is a number and every "
+                   "sum is 100)"),
         ("escape", "back (asks when something is not saved)"),
     ]),
     ("Guided scoring", [
-        ("pgdn / pgup (f6 / f5)", "next / previous KPI"),
+        ("pgdn / pgup (f6 / f5)", "next / previous KPI, into the first field you can edit"),
         ("f8 / f7", "next / previous KRA"),
         ("ctrl+g (f4)", "jump to a KRA"),
+        ("enter (KPI table)", "edit the highlighted KPI"),
         ("ctrl+t (f9)", "improvement actions"),
         ("enter", "save the field and go on; after a KPI's last field, the next KPI"),
         ("space", "on the N/A box: toggle N/A"),
