@@ -30,13 +30,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from tui.access import (
-    AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
+    AccessError, Conflict, DataFileError, NotFound, ReviewView, Session, StoreError,
+    WorkflowError,
 )
 from tui.models import Action, ActionStatus, Review, State
 
 from .conflict import ConflictModal, VisibleControls
 from .keys_now import TextInput
-from .widgets import MessageLine, clean, literal, resign_note, watch_review
+from .widgets import MessageLine, ReviewProblem, clean, literal, resign_note, watch_review
 
 __all__ = ["ActionForm", "ActionsScreen", "NEXT_STATUS"]
 
@@ -480,7 +481,8 @@ class ActionsScreen(Screen[None]):
         border-top: solid $panel;
     }
     ActionsScreen #ac-message {
-        height: 1;
+        height: auto;
+        max-height: 3;
         padding: 0 1;
     }
     """
@@ -496,11 +498,13 @@ class ActionsScreen(Screen[None]):
         self.review_id = review_id
         self.kpi_id = kpi_id
         self.view: ReviewView | None = None
+        self.problem: BaseException | None = None  # why the review cannot be read now
         self._watch: Any = None
         self._widths: tuple[int, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ReviewProblem(id="ac-problem")
         yield Static("", id="ac-title", markup=False)
         yield Static("", id="ac-note", markup=False)
         yield ActionTable(id="ac-table", cursor_type="row")
@@ -510,7 +514,8 @@ class ActionsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.query_one("#ac-table", DataTable).focus()
+        if self.problem is None:
+            self.query_one("#ac-table", DataTable).focus()
         self._watch = watch_review(self, self.session, self.review_id, self.reload)
 
     def on_screen_resume(self) -> None:
@@ -526,17 +531,42 @@ class ActionsScreen(Screen[None]):
         return self.view is not None and "action" in self.view.editable
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.problem is not None and action != "back":
+            return False  # the review cannot be read: only back
         if action in ("new", "cycle"):
             return self.editable
         return True
 
+    def _show_problem(self, exc: BaseException | None) -> None:
+        """Show why the review cannot be read in place of it (None: show it again)."""
+        self.problem = exc
+        broken = exc is not None
+        panel = self.query_one("#ac-problem", ReviewProblem)
+        table = self.query_one("#ac-table", DataTable)
+        if broken:
+            self.view = None
+            panel.show_problem(exc)
+            self.set_focus(None)
+            self.query_one("#ac-message", MessageLine).clear()
+        else:
+            panel.hide()
+        for wid in ("#ac-title", "#ac-note", "#ac-table", "#ac-detail"):
+            self.query_one(wid).display = not broken
+        table.disabled = broken  # (a hidden widget can still be given the focus)
+        if not broken and self.focused is None:
+            table.focus()
+        self.refresh_bindings()
+
     def reload(self) -> None:
         try:
-            self.view = self.session.view(self.review_id)
+            view = self.session.view(self.review_id)
         except ERRORS as exc:
-            self.query_one("#ac-message", MessageLine).error(exc)
+            self._show_problem(exc)
             return
-        r = self.view.review
+        self.view = view
+        if self.problem is not None:
+            self._show_problem(None)
+        r = view.review
         open_count = sum(a.status in (ActionStatus.open, ActionStatus.in_progress)
                          for a in r.actions)
         self.query_one("#ac-title", Static).update(literal(
@@ -698,6 +728,11 @@ class ActionsScreen(Screen[None]):
 
             self.app.push_screen(ConflictModal(f"status of action {action.id}", theirs, new),
                                  chosen)
+            return
+        except DataFileError as exc:
+            self.reload()  # the review file went bad: the panel says which, why, what to do
+            if self.problem is None:
+                message.error(f"not saved: {exc}")
             return
         except ERRORS as exc:
             message.error(f"not saved: {exc}")

@@ -11,10 +11,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
-from tui.access import Session
+from tui.access import AccessError, NotFound, Session, StoreError, WorkflowError
 
 from .keys_now import TextInput
-from .widgets import ConfirmModal, Literal, MessageLine, VisibleControls, literal
+from .widgets import (
+    ConfirmModal, Literal, MessageLine, ReviewProblem, VisibleControls, literal,
+)
+
+ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
+CLOSE = "escape: close (nothing was exported)"
 
 
 def default_path(review_id: str) -> str:
@@ -27,7 +32,12 @@ def resolve(text: str) -> Path:
 
 
 class ExportModal(ModalScreen[Path | None]):
-    """Ask for a path, confirm overwriting, export in a worker thread."""
+    """Ask for a path, confirm overwriting, export in a worker thread.
+
+    A review that cannot be read (a damaged file, no access) is not offered
+    for export: the box says why and what to do instead of the form
+    (`problem`); so does enter, when the file went bad meanwhile.
+    """
 
     BINDINGS = [Binding("escape", "close", "Close")]
 
@@ -37,18 +47,39 @@ class ExportModal(ModalScreen[Path | None]):
         self.review_id = review_id
         self.exported: Path | None = None
         self.busy = False
+        self.problem: BaseException | None = None  # why the review cannot be exported
+
+    def _readable(self) -> bool:
+        """Whether the review can be read now; if not, show why in place of the form."""
+        try:
+            self.session.view(self.review_id)
+        except ERRORS as exc:
+            self._show_problem(exc)
+            return False
+        return True
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box", id="export-box"):
             yield Literal(f"Export review {self.review_id} to TOML", classes="modal-title")
-            yield Static("File (relative to the current directory):", markup=False)
+            yield ReviewProblem(id="export-problem")
+            yield Static("File (relative to the current directory):", markup=False,
+                         id="export-label")
             yield TextInput(default_path(self.review_id), id="export-path", highlighter=VisibleControls())
             yield MessageLine(id="export-message", classes="message")
-            yield Label("enter: export   escape: close", classes="modal-hint")
+            yield Label("enter: export   escape: close", classes="modal-hint", id="export-hint")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#export-path", Input).focus()
+        if self._readable():
+            self.query_one("#export-path", Input).focus()
+
+    def _show_problem(self, exc: BaseException) -> None:
+        self.problem = exc
+        self.query_one("#export-problem", ReviewProblem).show_problem(exc, back=CLOSE)
+        self.set_focus(None)
+        for wid in ("#export-label", "#export-path", "#export-message", "#export-hint"):
+            self.query_one(wid).display = False
+        self.query_one("#export-path", Input).disabled = True
 
     def action_close(self) -> None:
         if not self.busy:
@@ -62,7 +93,7 @@ class ExportModal(ModalScreen[Path | None]):
     @on(Input.Submitted, "#export-path")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.busy:
+        if self.busy or self.problem is not None or not self._readable():
             return
         message = self.query_one("#export-message", MessageLine)
         text = event.value.strip()

@@ -22,9 +22,10 @@ from tui.workflow import parse_number, parse_weight
 
 from .keys_now import TextInput
 from .widgets import (
-    ConfirmModal, Hanging, HangingText, Literal, MessageLine, PresenceKeeper, PromptModal, clean, literal,
-    text_bar, watch_review,
+    ConfirmModal, Hanging, Literal, MessageLine, PresenceKeeper, PromptModal, ReviewProblem, clean,
+    literal, text_bar, watch_review,
 )
+from .widgets import unreadable_text as unreadable_text  # (re-exported: it used to live here)
 
 ERRORS = (AccessError, WorkflowError, NotFound, StoreError)
 HUNDRED = Decimal(100)
@@ -77,64 +78,6 @@ def who_name(review: Review, who: str) -> str:
     if who == review.reviewer_id:
         return review.reviewer_name or who
     return who.removeprefix("login:")
-
-
-def unreadable_text(exc: BaseException) -> str:
-    """What a screen shows when its review cannot be read: which file, what is
-    wrong with it and what to do (from the store's error), and the way back."""
-    path, problem = getattr(exc, "path", None), getattr(exc, "problem", None)
-    if path is not None and problem:  # a DataFileError: a damaged or missing file
-        text = str(exc)
-        head = f"{path}: {problem}. "
-        rest = text[len(head):] if text.startswith(head) else text
-        left, _, todo = rest.partition("; ")
-        if not todo:
-            left, todo = "", rest
-        todo = todo.rstrip(".")
-        lines = [
-            "This review cannot be opened: its file cannot be read.",
-            "",
-            f"File:    {path}",
-            f"Problem: it {problem}.",
-            f"To do:   {todo[:1].upper()}{todo[1:]}.",
-        ]
-        if left:
-            lines.append(f"         {left}; nothing can be changed here until it is readable.")
-    else:
-        lines = [
-            "This review cannot be opened.",
-            "",
-            f"Problem: {exc}.",
-            "To do:   go back; if it should be there, ask an HR admin to run "
-            "'kpireview doctor'.",
-        ]
-    lines += ["", "escape: back (this screen shows the review again once it can be read)"]
-    return "\n".join(lines)
-
-
-class ReviewProblem(Static):
-    """In place of a review that cannot be read: one clear message (hidden otherwise)."""
-
-    DEFAULT_CSS = """
-    ReviewProblem {
-        display: none;
-        height: auto;
-        margin: 1 1;
-        padding: 0 1;
-        border: round $error;
-        color: $text;
-    }
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__("", markup=False, **kwargs)
-
-    def show_problem(self, exc: BaseException) -> None:
-        self.update(HangingText.of(literal(unreadable_text(exc)), 9))
-        self.display = True
-
-    def hide(self) -> None:
-        self.display = False
 
 
 class KraTable(DataTable[Text]):

@@ -84,7 +84,8 @@ from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.access import (
-    AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
+    AccessError, Conflict, DataFileError, NotFound, ReviewView, Session, StoreError,
+    WorkflowError,
 )
 from tui.models import NON_NEGATIVE_UNITS, Direction, Kind, Review, ReviewKPI, ReviewKRA, State
 from tui.scoring import fmt, kpi_done, suggestion
@@ -92,7 +93,8 @@ from tui.scoring import fmt, kpi_done, suggestion
 from .conflict import ConflictModal, VisibleControls, show_value
 from .keys_now import KeysNow, binding_now, type_now
 from .widgets import (
-    MessageLine, PresenceKeeper, StableFooter, clean, literal, resign_note, watch_review,
+    ConfirmModal, MessageLine, PresenceKeeper, ReviewProblem, StableFooter, clean, literal,
+    resign_note, watch_review,
 )
 
 __all__ = ["FieldInput", "JumpModal", "KPITable", "NAToggle", "ScoringScreen", "StableFooter"]
@@ -425,6 +427,11 @@ class ScoringScreen(Screen[None]):
         self.kra_index = max(0, kra_index)
         self.kpi_index = max(0, kpi_index)
         self.view: ReviewView | None = None
+        # Why the review cannot be read now (a damaged file): the screen shows
+        # that instead of the review, offers only back and saves nothing; what
+        # was typed stays in its field (see `_show_problem`).
+        self.problem: BaseException | None = None
+        self._focus_at_problem: Widget | None = None
         self._presence: PresenceKeeper | None = None
         self._kpi_id: str | None = None  # the KPI the fields belong to
         self._seen: dict[str, Any] = {}  # stored value last seen, per field ("expected")
@@ -466,6 +473,7 @@ class ScoringScreen(Screen[None]):
             kpi = self._kpi
             self._kpi_id = kpi.id
         yield Header()
+        yield ReviewProblem(id="sc-problem")
         yield self._static("sc-progress", self._progress_text() if kpi else "")
         yield self._static("sc-statement", self._statement_text() if kpi else "")
         yield self._static("sc-status", self._status_text() if kpi else "")
@@ -535,16 +543,15 @@ class ScoringScreen(Screen[None]):
                 "comment": "your comment on this KPI"}.get(field, "")
 
     def on_mount(self) -> None:
-        if self.view is None:
-            # compose could not load the review: try again, show it or why not.
-            if not self._load():
-                self.mount(StableFooter())
-                return
+        # compose could not load the review: try again; `_load` shows why not
+        # (and the watch below shows the review once it can be read).
+        if self.view is None and self._load():
             self._clamp()
             self._show_kpi(force=True)
-        self._build_table()
-        first = self._first_field()
-        self._focus(first or self.query_one("#sc-table", DataTable))
+        if self.view is not None:
+            self._build_table()
+            first = self._first_field()
+            self._focus(first or self.query_one("#sc-table", DataTable))
         self.mount(StableFooter())
         self._presence = PresenceKeeper(self, self.session, self.review_id)
         self._update_presence()
@@ -569,6 +576,9 @@ class ScoringScreen(Screen[None]):
         with its error) or a choice between two people's values is what is left."""
         if self.view is None or self._kpi_id is None or not self.is_mounted or self._closing:
             return None
+        if self.problem is not None:
+            what = self._unsaved_text()
+            return f"{what}: not saved, the review file cannot be read" if what else None
         if self._resolving:
             return ("a choice between your value and someone else's, on the screen now "
                     "(quitting keeps theirs)")
@@ -613,7 +623,7 @@ class ScoringScreen(Screen[None]):
         field that did not have the focus (keys typed next would land in it).
         """
         before, self._focus_before = self._focus_before, None
-        if before is None or self._closing or self.view is None:
+        if before is None or self._closing or self.view is None or self.problem is not None:
             return
         widget, moves = before
         if moves != self._focus_moves:
@@ -644,14 +654,57 @@ class ScoringScreen(Screen[None]):
         return self._kra.kpis[self.kpi_index]
 
     def _load(self) -> bool:
+        """Read the review again; when it cannot be read, show why (`_show_problem`)."""
         try:
             self.view = self.session.view(self.review_id)
         except ERRORS as exc:
-            if self.view is None:
-                self.query_one("#sc-progress", Static).update(literal(f"Cannot open: {exc}"))
-            self._message().error(exc)
+            self._show_problem(exc)
             return False
         return True
+
+    def _unsaved_text(self) -> str:
+        """"your actual and comment of KPI 1.2 (Revenue)" for what is typed here and
+        not saved ('' when nothing is)."""
+        if self.view is None or self._kpi_id is None:
+            return ""
+        left = [LABELS[f].lower() for f in self._dirty_fields()]
+        if not left:
+            return ""
+        return (f"your {' and '.join(left)} of KPI {self.kra_index + 1}.{self.kpi_index + 1} "
+                f"({clean(self._kpi.name)})")
+
+    def _show_problem(self, exc: BaseException | None) -> None:
+        """Show why the review cannot be read in place of it (None: show it again).
+
+        Nothing is saved meanwhile (there is nothing to save into); what was
+        typed stays in its field, hidden, and the panel says so: it is saved
+        once the file can be read again, and escape asks before dropping it.
+        """
+        was = self.problem
+        self.problem = exc
+        if self._closing:
+            return
+        broken = exc is not None
+        self._cancel_debounce()
+        panel = self.query_one("#sc-problem", ReviewProblem)
+        if broken:
+            if was is None:
+                self._focus_at_problem = self.focused
+            unsaved = self._unsaved_text()
+            note = (f"Not saved: {unsaved}. It is kept on this screen and saved once the file "
+                    "can be read again; escape asks before leaving without it."
+                    if unsaved else "")
+            panel.show_problem(exc, note)
+            self.set_focus(None)  # (nothing is typed into a hidden field)
+            self._message().clear()
+        else:
+            panel.hide()
+        for wid in ("#sc-progress", "#sc-statement", "#sc-status", "#sc-table", "#sc-editor"):
+            widget = self.query_one(wid)
+            widget.display = not broken
+            if wid in ("#sc-table", "#sc-editor"):
+                widget.disabled = broken  # (a hidden widget can still be given the focus)
+        self.refresh_bindings()
 
     def _on_change(self) -> None:
         """Someone (maybe another process) saved the review."""
@@ -662,6 +715,9 @@ class ScoringScreen(Screen[None]):
         kpi_id = self._kpi_id
         if not self._load():
             return
+        if self.problem is not None:
+            self._restored(kpi_id)
+            return
         # Stay on the same KPI even if the review's shape changed.
         if kpi_id is not None:
             for i, kra in enumerate(self._review.kras):
@@ -670,6 +726,31 @@ class ScoringScreen(Screen[None]):
                         self.kra_index, self.kpi_index = i, j
         self._fill_table()
         self._show_kpi(force=False)
+
+    def _restored(self, kpi_id: str | None) -> None:
+        """The file can be read again: show the review, where it was; save what
+        was typed meanwhile (as it would have been; a change made elsewhere
+        since is asked about)."""
+        self._show_problem(None)
+        if kpi_id is None:  # opened on an unreadable file: shown for the first time
+            self._clamp()
+            self._show_kpi(force=True)
+            self._build_table()
+        else:
+            for i, kra in enumerate(self._review.kras):
+                for j, kpi in enumerate(kra.kpis):
+                    if kpi.id == kpi_id:
+                        self.kra_index, self.kpi_index = i, j
+            self._fill_table()
+            self._show_kpi(force=False)
+        before, self._focus_at_problem = self._focus_at_problem, None
+        if kpi_id is not None and before is not None and before.is_attached \
+                and before.focusable:
+            self._focus(before)
+        else:
+            self._focus_first()
+        if self._dirty_fields() and self.app.screen is self:
+            self._flush()
 
     def _my_comment(self, kpi: ReviewKPI) -> str:
         me = self.session.actor
@@ -1115,6 +1196,10 @@ class ScoringScreen(Screen[None]):
                 return "ok", None
             return "conflict", exc
         except ERRORS as exc:
+            if isinstance(exc, DataFileError) and not self._closing:
+                self._load()  # the review's file went bad: show that, hold nothing
+                if self.problem is not None:
+                    return "unreadable", exc
             if not self._closing:
                 self._error(field, f"not saved: {self._moved_on(field) or exc}")
             return "error", exc
@@ -1154,6 +1239,8 @@ class ScoringScreen(Screen[None]):
         at exit) a conflict is not asked about: the field is held, and at exit
         what was typed is dropped; theirs stays.
         """
+        if self.problem is not None:
+            return False  # the file cannot be read: nothing is saved, the text stays
         if self.view is None or self._kpi_id is None:
             if then:
                 then()
@@ -1167,6 +1254,8 @@ class ScoringScreen(Screen[None]):
                 failed = True
                 continue
             result, exc = self._save(field)
+            if result == "unreadable":
+                return False
             if result == "error":
                 self._held[field] = "refused"
                 failed = True
@@ -1340,8 +1429,8 @@ class ScoringScreen(Screen[None]):
 
     def _key_now(self, widget: Widget, event: events.Event) -> bool:
         """Handle a key for `widget` (focused when the app read it) now; False: not here."""
-        if self._closing or self.view is None or self._resolving or \
-                self.app.screen is not self or widget is not self.focused:
+        if self._closing or self.view is None or self._resolving or self.problem is not None \
+                or self.app.screen is not self or widget is not self.focused:
             return False
         if isinstance(event, events.Paste):
             return isinstance(widget, Input) and type_now(widget, event)
@@ -1407,6 +1496,8 @@ class ScoringScreen(Screen[None]):
         return self.view is not None and not self.view.editable
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.problem is not None:
+            return action == "back"  # the review cannot be read: only back
         if action == "details":
             return self._read_only()
         return True
@@ -1497,7 +1588,7 @@ class ScoringScreen(Screen[None]):
     @on(NAToggle.Changed)
     def _na_changed(self, event: NAToggle.Changed) -> None:
         event.stop()
-        if self.view is None or self._kpi_id is None:
+        if self.view is None or self._kpi_id is None or self.problem is not None:
             return
         self._save_na(event.value)
 
@@ -1708,10 +1799,35 @@ class ScoringScreen(Screen[None]):
     def action_back(self) -> None:
         if self._resolving:
             return
+        if self.problem is not None:
+            self._back_unreadable()
+            return
         if self.view is None:
             self.app.pop_screen()
             return
         self._after_typing(self._back)
+
+    def _back_unreadable(self) -> None:
+        """Back while the file cannot be read: what was typed cannot be saved, so
+        leaving without it is asked first (Stay keeps it until the file is back)."""
+        unsaved = self._unsaved_text()
+        if not unsaved:
+            self._leave()
+            return
+
+        def done(leave: bool | None) -> None:
+            if not leave:
+                return
+            for field in ORDER:  # dropped, as the person chose
+                self._shown[field] = self._inputs[field].value
+            self._held = {}
+            self._leave()
+
+        self.app.push_screen(ConfirmModal(
+            "Leave without saving?",
+            f"The review file cannot be read, so {unsaved} is not saved. Leave drops it; "
+            "Stay keeps it on this screen and saves it once the file can be read again.",
+            yes="Leave", no="Stay"), done)
 
     def _back(self) -> None:
         if self._resolving or self.app.screen is not self:

@@ -15,9 +15,9 @@ from tui.access import AccessError, NotFound, ReviewView, Session, StoreError, W
 from tui.models import ActionStatus, Review, State
 from tui.scoring import fmt, kra_score, missing_for_signoff, overall
 
-from .overview import ReviewProblem
 from .widgets import (
-    ConfirmModal, HangingText, Literal, MessageLine, clean, literal, score_bar, watch_review,
+    ConfirmModal, HangingText, Literal, MessageLine, ReviewProblem, clean, literal, score_bar,
+    watch_review,
 )
 
 ERRORS = (AccessError, WorkflowError, NotFound, StoreError)

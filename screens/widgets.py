@@ -30,11 +30,14 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.widgets._footer import FooterKey  # not exported by textual.widgets (8.2)
 
+from tui.access import DataFileError
+
 from .keys_now import TextInput
 
 __all__ = [
     "ConfirmModal", "Hanging", "HangingText", "Literal", "MessageLine", "PromptModal",
-    "StableFooter", "clean", "hanging_lines", "literal", "score_bar", "text_bar", "watch_review",
+    "ReviewProblem", "StableFooter", "clean", "hanging_lines", "literal", "score_bar", "text_bar",
+    "unreadable_text", "watch_review",
 ]
 
 # C0 controls (except newline and tab) and DEL -> Unicode "control pictures".
@@ -371,6 +374,72 @@ class PromptModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+# --- a review that cannot be read -----------------------------------------------
+
+
+BACK = "escape: back (this screen shows the review again once it can be read)"
+
+
+def unreadable_text(exc: BaseException, note: str = "", back: str = BACK) -> str:
+    """What a screen shows when its review cannot be read: which file, what is
+    wrong with it and what to do (from the store's error), `note` (e.g. what
+    typed here is not saved) and the way back (`back`)."""
+    if isinstance(exc, DataFileError):  # a damaged or missing file
+        text = str(exc)
+        head = f"{exc.path}: {exc.problem}. "
+        rest = text[len(head):] if text.startswith(head) else text
+        left, _, todo = rest.partition("; ")
+        if not todo:
+            left, todo = "", rest
+        todo = todo.rstrip(".")
+        lines = [
+            "This review cannot be opened: its file cannot be read.",
+            "",
+            f"File:    {exc.path}",
+            f"Problem: it {exc.problem}.",
+            f"To do:   {todo[:1].upper()}{todo[1:]}.",
+        ]
+        if left:
+            lines.append(f"         {left}; nothing can be changed here until it is readable.")
+    else:
+        lines = [
+            "This review cannot be opened.",
+            "",
+            f"Problem: {exc}.",
+            "To do:   go back; if it should be there, ask an HR admin to run "
+            "'kpireview doctor'.",
+        ]
+    if note:
+        lines += ["", f"Note:    {note}"]
+    lines += ["", back]
+    return "\n".join(lines)
+
+
+class ReviewProblem(Static):
+    """In place of a review that cannot be read: one clear message (hidden otherwise)."""
+
+    DEFAULT_CSS = """
+    ReviewProblem {
+        display: none;
+        height: auto;
+        margin: 1 1;
+        padding: 0 1;
+        border: round $error;
+        color: $text;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+
+    def show_problem(self, exc: BaseException, note: str = "", back: str = BACK) -> None:
+        self.update(HangingText.of(literal(unreadable_text(exc, note, back)), 9))
+        self.display = True
+
+    def hide(self) -> None:
+        self.display = False
 
 
 class PresenceKeeper:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import live
 from .errors import Conflict, WorkflowError
 from .kinds import CycleState, SignRole, State
-from .store import Member, NotFound, Store, StoreError, now, review_id_for
+from .store import DataFileError, Member, NotFound, Store, StoreError, now, review_id_for
 
 if TYPE_CHECKING:  # imported where used: opening a session needs no pydantic
     from .models import Cycle, HistoryEntry, Person, Review, RoleTemplate
@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # imported where used: opening a session needs no pydantic
 T = TypeVar("T")
 
 __all__ = [
-    "AccessError", "Conflict", "NotFound", "Session", "StoreError", "WorkflowError",
+    "AccessError", "Conflict", "DataFileError", "NotFound", "Session", "StoreError",
+    "WorkflowError",
     "open_session", "os_login",
 ]
 
