@@ -362,3 +362,14 @@ def test_import_checks_the_due_date_against_the_cycle_kept_here(demo_root: Path,
         f"{path}: action {doc['actions'][0]['id']!r} · due: 2026-03-31 is before the cycle "
         "2026-h2 starts (it runs 2026-07-01 to 2026-12-31); give a date from 2026-07-01 on "
         "(the cycle here; the file says it starts 2026-01-01)"]
+
+
+@pytest.mark.parametrize("typed", ["2_5", "1_000", "_1", "1__0"])
+def test_a_number_with_an_underscore_is_refused_not_read_as_another_number(typed: str) -> None:
+    from tui.workflow import parse_number, parse_weight
+
+    kpi = new_review().kpi("deals")
+    with pytest.raises(wf.WorkflowError, match="without '_'"):
+        parse_number(typed, kpi, "actual")
+    with pytest.raises(wf.WorkflowError, match="without '_'"):
+        parse_weight(typed, "KPI weight")

@@ -89,16 +89,26 @@ def start_review(template: RoleTemplate, person: Person, reviewer: Person, cycle
 # --- values ------------------------------------------------------------------
 
 
+def _decimal(text: Any, what: str) -> Decimal:
+    """Text as a Decimal. Python would also read `2_5` as 25; a typo like that must
+    not become a different number, so no separators of any kind are taken."""
+    typed = str(text).strip()
+    if "_" in typed:
+        raise WorkflowError(f"{what} {typed!r} is not a number: write it without '_' "
+                            "or other separators (1000, not 1_000)")
+    try:
+        return Decimal(typed)
+    except InvalidOperation:
+        raise WorkflowError(f"{what} {typed!r} is not a number") from None
+
+
 def parse_number(text: str | Decimal | int | float | None, kpi: ReviewKPI, what: str) -> Decimal | None:
     """A number typed for a KPI, or a clear error that says what is accepted."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
     if isinstance(text, float):
         text = repr(text)
-    try:
-        value = Decimal(str(text).strip().replace("_", ""))
-    except InvalidOperation:
-        raise WorkflowError(f"{what} {str(text)!r} is not a number") from None
+    value = _decimal(text, what)
     if not value.is_finite():
         raise WorkflowError(f"{what} {str(text)!r} is not a finite number")
     if abs(value) >= Decimal("1e15"):
@@ -286,10 +296,7 @@ def parse_weight(value: Any, what: str) -> Decimal:
         raise WorkflowError(f"{what} {value!r} is not a number")
     if isinstance(value, float):
         value = repr(value)
-    try:
-        weight = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise WorkflowError(f"{what} {str(value)!r} is not a number") from None
+    weight = _decimal(value, what)
     try:
         return check_weight(weight)
     except ValueError as exc:
