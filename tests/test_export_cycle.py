@@ -105,27 +105,29 @@ def test_an_edit_saved_between_the_read_and_the_history_append_is_kept(
     assert temp_files(demo_root) == []
 
 
-def test_a_damaged_review_file_in_the_middle_is_named_and_left_as_it_was(
+def test_a_damaged_review_file_in_the_middle_is_named_the_rest_exported(
         demo_root: Path, tmp_path: Path) -> None:
     damaged = review_file(demo_root, "lee")
     damaged.write_bytes(damaged.read_bytes()[:500])  # cut short
     before = review_bytes(demo_root)
     out = tmp_path / "out"
-    with pytest.raises(DataFileError, match=str(damaged)):
+    with pytest.raises(export.UnreadableReviews, match=str(damaged)) as caught:
         export.export_cycle(hr(demo_root), CYCLE, out)
     assert damaged.read_bytes() == before["lee"]
-    # the reviews exported before it have their file and their entry; the rest are untouched
-    assert sorted(p.name for p in out.iterdir()) == [f"{CYCLE}--alex.toml", f"{CYCLE}--chen.toml"]
-    assert len(exports(demo_root, "alex")) == len(exports(demo_root, "chen")) == 1
-    assert {p: b for p, b in review_bytes(demo_root).items() if p not in ("alex", "chen")} == {
-        p: b for p, b in before.items() if p not in ("alex", "chen")}
+    # every other review has its file and its entry; the damaged one has neither
+    others = [p for p in PEOPLE if p != "lee"]
+    assert sorted(p.name for p in out.iterdir()) == [f"{CYCLE}--{p}.toml" for p in others]
+    assert sorted(p.name for p in caught.value.exported) == [f"{CYCLE}--{p}.toml" for p in others]
+    assert all(len(exports(demo_root, p)) == 1 for p in others)
     assert temp_files(demo_root) == []
 
     result = CliRunner().invoke(main, ["--data", str(demo_root), "--as", "root", "export",
                                        "--cycle", CYCLE, "-o", str(tmp_path / "cli")])
     assert result.exit_code == 1
     assert str(damaged) in result.stderr and "doctor" in result.stderr
-    assert "The export stopped there: 2 review(s) were exported" in result.stderr
+    assert "Exported 5 review(s) of 2026-h2" in result.stderr
+    assert "1 review file(s) could not be read" in result.stderr
+    assert len(list((tmp_path / "cli").iterdir())) == 5
     assert damaged.read_bytes() == before["lee"]
 
 

@@ -491,13 +491,16 @@ class Session:
             review_id, [workflow.entry(self.actor, now(), action, note=note, revision=at)])
 
     def record_each(self, review_ids: Iterator[str], action: str,
-                    work: Callable[[str, ReviewView, list[HistoryEntry]], str | None]) -> None:
+                    work: Callable[[str, ReviewView, list[HistoryEntry]], str | None],
+                    unreadable: list[DataFileError] | None = None) -> None:
         """Do `work` on each review this person can see, and record `action` for each.
 
         Each review file is read once, both for `work` (the review as `view`
         shows it, the history as `history` does) and for the history entry,
         whose note is what `work` returns (None: nothing is recorded).
-        Reviews this person cannot see are skipped. The entries are saved by
+        Reviews this person cannot see are skipped; with `unreadable`, so are
+        review files that cannot be read, each error added there (without it,
+        the first one is raised). The entries are saved by
         a `Store.history_batch`: one sync for many files, and a save that
         someone made since the read is kept.
         """
@@ -509,6 +512,11 @@ class Session:
                 try:
                     snapshot = self.store.snapshot(review_id)
                 except NotFound:
+                    continue
+                except DataFileError as exc:
+                    if unreadable is None:
+                        raise
+                    unreadable.append(exc)
                     continue
                 review = snapshot.review
                 sides = self.sides(review)

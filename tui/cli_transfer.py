@@ -37,7 +37,7 @@ def register(main: click.Group) -> None:
           kpireview export --cycle 2026-h2 --person alex -o alex.toml
           kpireview export --cycle 2026-h2 -o exports/2026-h2/       every review you can see
         """
-        from .export import export_cycle, export_review, exported, file_name
+        from .export import UnreadableReviews, export_cycle, export_review, exported, file_name
         from .store import StoreError, review_id_for
 
         session = run(c.session)
@@ -53,6 +53,11 @@ def register(main: click.Group) -> None:
 
             try:
                 paths = export_cycle(session, cycle_id, directory, force, progress)
+            except UnreadableReviews as exc:
+                fail(f"Exported {len(exc.exported)} review(s) of {cycle_id} to {directory}, "
+                     f"but {exc}\nRepair or restore those files ('kpireview doctor' lists every "
+                     "damaged one), then export them with --person ID (or the whole cycle "
+                     "again with --force).")
             except StoreError as exc:
                 done = getattr(exc, "exported", [])
                 fail(f"{exc}\nThe export stopped there: "

@@ -81,6 +81,7 @@ from .models import (
 )
 from .scoring import fmt, kra_score, overall, round2, suggestion
 from .store import (
+    DataFileError,
     NotFound,
     Store,
     StoreError,
@@ -502,20 +503,35 @@ def export_cycle(session: Session, cycle_id: str, directory: Path, force: bool =
     items: Any = targets
     if progress is not None:
         items = progress(targets, label=f"Exporting {cycle_id}")
+    unreadable: list[DataFileError] = []
     try:
         if hasattr(items, "__enter__"):
             with items as bar:
-                session.record_each((review_id for review_id, _ in bar), "export", one)
+                session.record_each((review_id for review_id, _ in bar), "export", one,
+                                    unreadable)
         else:
-            session.record_each((review_id for review_id, _ in items), "export", one)
+            session.record_each((review_id for review_id, _ in items), "export", one, unreadable)
     except StoreError as exc:
         exc.exported = list(written)  # type: ignore[attr-defined]  (what was done before it)
         raise
     finally:
         _sync(written)
+    if unreadable:
+        raise UnreadableReviews(unreadable, written)
     if not written:
         raise ExportError(f"cycle {cycle_id} has no review that you can see; nothing was written")
     return written
+
+
+class UnreadableReviews(ExportError):
+    """A cycle export that wrote every review it could read, and names the ones it could not."""
+
+    def __init__(self, errors: list[DataFileError], exported: list[Path]) -> None:
+        self.errors = errors
+        self.exported = exported
+        lines = "\n".join(f"  {e}" for e in errors)
+        super().__init__(f"{len(errors)} review file(s) could not be read and were not "
+                         f"exported:\n{lines}")
 
 
 def _can_see(session: Session, review_id: str) -> bool:
