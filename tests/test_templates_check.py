@@ -298,9 +298,15 @@ def test_a_vague_verb_with_something_to_count_is_fine(tmp_path: Path) -> None:
 def test_templates_list(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--data", str(tmp_path / "none"), "templates", "list"])
     assert result.exit_code == 0, result.output
-    line = next(ln for ln in result.output.splitlines() if ln.startswith("major-account-manager "))
-    assert "10 KRAs" in line and "40 KPIs" in line and "Major Account Manager" in line
-    assert len(result.output.splitlines()) == len(shipped_template_files())
+    header, *rows = result.output.splitlines()
+    assert header.split() == ["ID", "VERSION", "KRAS", "KPIS", "TITLE"]
+    line = next(ln for ln in rows if ln.startswith("major-account-manager "))
+    assert line.split()[:4] == ["major-account-manager", "v1", "10", "40"]
+    assert line.endswith("  Major Account Manager")
+    assert len(rows) == len(shipped_template_files())
+    bare = CliRunner().invoke(main, ["--data", str(tmp_path / "none"), "templates", "list",
+                                     "--no-header"])
+    assert bare.output.splitlines() == rows
 
 
 def test_templates_show_major_account_manager(tmp_path: Path) -> None:

@@ -352,20 +352,23 @@ def templates() -> None:
 
 
 @templates.command("list", context_settings=CONTEXT)
+@NO_HEADER
 @pass_ctx
-def templates_list(c: Ctx) -> None:
+def templates_list(c: Ctx, no_header: bool) -> None:
     """List the role templates (shipped, and the data directory's own).
 
     \b
-    Example:
+    Examples:
       kpireview templates list
+      kpireview templates list --no-header   rows only, for scripts
     """
     from .templates import load_all
 
     extra = c.store.templates_dir if c.data.exists() else None
-    for t in run(lambda: load_all(extra)).values():
-        kpis = sum(len(k.kpis) for k in t.kras)
-        click.echo(f"{t.id:32} v{t.version}  {len(t.kras):2} KRAs {kpis:3} KPIs  {t.title}")
+    rows = [[t.id, f"v{t.version}", str(len(t.kras)), str(sum(len(k.kpis) for k in t.kras)),
+             t.title] for t in run(lambda: load_all(extra)).values()]
+    echo_table(["ID", "VERSION", "KRAS", "KPIS", "TITLE"], rows, header=not no_header,
+               right=frozenset({2, 3}))
 
 
 @templates.command("show", context_settings=CONTEXT)
