@@ -73,23 +73,32 @@ class KpiCommands(Provider):
         general: list[Command] = []
         reviews: list[Command] = []
         current = app.current_review_id()
+        # Every command that leaves the screen shown (or covers it with another
+        # review's) goes through `app.leave_then`: it asks first, as escape and
+        # ctrl+q do, when something typed there is not saved.  Help stacks on
+        # top and comes back to it; quit has its own question.
+        leave = app.leave_then
         if app.session is not None:
             general.append(("Home: my reviews", app.action_home, "Go back to the list of reviews"))
             if current:
                 general.append(("Summary and sign-off of this review",
-                                partial(app.open_summary, current),
+                                partial(leave, partial(app.open_summary, current)),
                                 "Scores, what is missing, sign-offs"))
                 general.append(("Export this review to TOML",
-                                partial(app.open_export, current), "Write a TOML file"))
+                                partial(leave, partial(app.open_export, current)),
+                                "Write a TOML file"))
             for s in app.visible_summaries():
                 rid, name = s["review_id"], str(s.get("person_name") or s["review_id"])
                 cycle = s.get("cycle_id", "")
                 reviews.append((f"Open review: {name} ({cycle})",
-                                partial(app.open_review, rid), f"{s.get('role_title', '')}"))
+                                partial(leave, partial(app.open_review, rid)),
+                                f"{s.get('role_title', '')}"))
                 reviews.append((f"Summary: {name} ({cycle})",
-                                partial(app.open_summary, rid), "Scores and sign-off"))
+                                partial(leave, partial(app.open_summary, rid)),
+                                "Scores and sign-off"))
                 reviews.append((f"Export: {name} ({cycle})",
-                                partial(app.open_export, rid), "Write a TOML file"))
+                                partial(leave, partial(app.open_export, rid)),
+                                "Write a TOML file"))
         tail: list[Command] = [
             ("Help: keys and workflow", app.action_help, "Every screen's keys"),
             ("Quit kpireview", app.action_quit, "Asks first when something typed is not saved"),
@@ -149,6 +158,7 @@ class KpiReviewApp(App[None]):
         self.login = login or (session.login if session else None) or os_login()
         self.startup_error: str | None = None
         self._quit_question: Any = None  # the ConfirmModal of ctrl+q while it is shown
+        self._leave_question: Any = None  # the palette's "Leave anyway?" while it is shown
         # Set before the first screen, so the styles are parsed once with this
         # theme (setting it in on_mount parsed every stylesheet a second time).
         self.register_theme(THEME)
@@ -290,14 +300,60 @@ class KpiReviewApp(App[None]):
         self.push_screen(ExportModal(self.session, review_id))
 
     def action_home(self) -> None:
-        from screens.home import HomeScreen
-
+        """Back to Home (the command palette): asks first when something typed
+        on a screen it leaves is not saved (see `leave_then`)."""
         if self.session is None:
             return
+        self.leave_then(self._pop_to_home)
+
+    def _pop_to_home(self) -> None:
+        from screens.home import HomeScreen
+
         # Pop back down to the home screen (the default screen, or the first one
         # above it when the data was opened from the welcome screen).
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
+
+    def leave_then(self, then: Callable[[], Any]) -> None:
+        """Run `then`, a command that leaves the screen shown (Home, another review,
+        a summary, an export), the way escape leaves a screen: what can be saved is
+        saved first (each screen's `unsaved_work` does that), and when something
+        typed cannot be saved (refused, or a choice left for later) the person is
+        asked "Leave anyway?" first.  No does nothing; yes drops it (the screens
+        holding it are closed, as escape twice would) and then runs `then`.
+        """
+        if self._asking():
+            return
+        unsaved = self._unsaved_screens()
+        if not unsaved:
+            then()
+            return
+        from screens.widgets import ConfirmModal
+
+        holding = [screen for screen, _what in unsaved]
+
+        def done(yes: bool | None) -> None:
+            self._leave_question = None
+            if not yes:
+                return
+            # Close the screens that hold it (and whatever is on top of them),
+            # from the top: they drop what could not be saved as they go.
+            stack = self.screen_stack
+            lowest = next((i for i, screen in enumerate(stack) if screen in holding), None)
+            if lowest is not None:
+                for _ in range(len(stack) - max(lowest, 1)):
+                    self.pop_screen()
+            then()
+
+        self._leave_question = ConfirmModal(
+            f"Unsaved: {'; '.join(what for _screen, what in unsaved)}. Leave anyway? (y/n)",
+            "y leaves and drops it; n or escape goes back to it.")
+        self.push_screen(self._leave_question, done)
+
+    def _asking(self) -> bool:
+        """Whether the quit or leave question is on the screen now."""
+        return any(q is not None and q in self.screen_stack
+                   for q in (self._quit_question, self._leave_question))
 
     # --- quitting -----------------------------------------------------------
 
@@ -308,8 +364,12 @@ class KpiReviewApp(App[None]):
         or None when everything it shows is saved); screens that save as you go
         simply do not define it.
         """
-        found: list[str] = []
-        for screen in self.screen_stack:
+        return [what for _screen, what in self._unsaved_screens()]
+
+    def _unsaved_screens(self) -> list[tuple[Screen[Any], str]]:
+        """(screen, what) for each screen on the stack that holds unsaved work."""
+        found: list[tuple[Screen[Any], str]] = []
+        for screen in list(self.screen_stack):
             check = getattr(screen, "unsaved_work", None)
             if not callable(check):
                 continue
@@ -318,7 +378,7 @@ class KpiReviewApp(App[None]):
             except Exception:  # a screen that cannot tell: assume nothing is lost
                 what = None
             if what:
-                found.append(str(what))
+                found.append((screen, str(what)))
         return found
 
     def action_quit(self) -> None:  # type: ignore[override]
