@@ -61,7 +61,8 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("enter (KPI table)", "edit the highlighted KPI"),
         ("ctrl+t (f9)", "improvement actions"),
         ("enter", "save the field and go on; after a KPI's last field, the next KPI"),
-        ("space", "on the N/A box: toggle N/A"),
+        ("ctrl+z", "put back the saved value of a field whose new value was refused"),
+        ("space", "on the N/A box: toggle N/A (enter moves on without toggling)"),
         ("f3", "read-only review: scroll the KPI details"),
     ]),
     ("Summary and sign-off", [

@@ -51,7 +51,9 @@ ctrl+g or f4           jump to any KRA (a list; enter jumps)
                        (each of these lands in the first field you can edit
                        of the KPI shown, whichever field had the focus)
 ctrl+t or f9           improvement actions of this review
-space                  toggle N/A (on the N/A box)
+space                  toggle N/A (on the N/A box; enter there moves on)
+ctrl+z                 put back the saved value of a field whose typed value
+                       was refused (or is not saved yet)
 f3                     read-only review: focus the KPI details, so
                        up/down/home/end scroll them (again: the table)
 escape                 back (everything is saved first)
@@ -201,7 +203,9 @@ class NAToggle(KeysNow, Widget, can_focus=True):
         text-style: dim;
     }
     """
-    BINDINGS = [Binding("space,enter", "toggle", "Toggle N/A", show=False)]
+    # Space (or a click) toggles; enter moves on, as in every other field.
+    BINDINGS = [Binding("space", "toggle", "Toggle N/A", show=False),
+                Binding("enter", "next_field", "Next field", show=False)]
     LABEL = "Not applicable (N/A)"
     WIDTH = 4 + len(LABEL)  # cells, with the box
 
@@ -225,6 +229,11 @@ class NAToggle(KeysNow, Widget, can_focus=True):
             return
         self.value = not self.value
         self.post_message(self.Changed(self, self.value))
+
+    def action_next_field(self) -> None:
+        after = getattr(self.screen, "_na_enter", None)
+        if after is not None:
+            after()
 
 
 class FieldRow(Widget):
@@ -417,6 +426,9 @@ class ScoringScreen(Screen[None]):
         Binding("tab", "next_field", "Next field", show=False, priority=True),
         Binding("shift+tab", "prev_field", "Previous field", show=False, priority=True),
         Binding("escape", "back", "Back", priority=True),
+        # A refused value: put back the value stored (Input has no ctrl+z of its own).
+        Binding("ctrl+z", "put_back", "Put back", key_display="^Z", show=False,
+                priority=True),
     ]
 
     def __init__(self, session: Session, review_id: str, kra_index: int = 0,
@@ -1214,9 +1226,17 @@ class ScoringScreen(Screen[None]):
         self._after_save()
         if self.view is not None and self._kpi_id == kpi_id:
             self._seen[field] = self._stored(field, self._review.kpi(kpi_id))
-        self._message().ok(f"saved {LABELS[field].lower()}{resign_note(before)}")
+        self._message().ok(self._saved_text(field, text, expected) + resign_note(before))
         self._leave_armed = False
         return "ok", None
+
+    @staticmethod
+    def _saved_text(field: str, text: str, expected: Any) -> str:
+        """What a save did: blank text is stored as empty (nothing, or removed)."""
+        if field == "comment" and not text.strip():
+            return "comment removed" if (expected or "").strip() else \
+                "comment is empty — nothing saved"
+        return f"saved {LABELS[field].lower()}"
 
     def _after_save(self) -> None:
         if self._watch is not None:
@@ -1390,6 +1410,12 @@ class ScoringScreen(Screen[None]):
         field = self._field_of(event.input)
         if field is None or self.view is None:
             return
+        if event.value != event.input.value:
+            # Stale: keys typed in a burst are handled when read (`KeysNow`), so
+            # this arrives after later keys, or after enter saved the field and
+            # showed an error about it; the change that made the value shown now
+            # is handled by its own event (or by whatever set the value).
+            return
         self._leave_armed = False
         self._held.pop(field, None)  # a new value: saved (or asked about) as usual
         if field in ("actual", *RATING_FIELDS):
@@ -1446,8 +1472,11 @@ class ScoringScreen(Screen[None]):
             if type_now(widget, event):
                 return True
         elif isinstance(widget, NAToggle):
-            if key in ("space", "enter"):
+            if key == "space":
                 self._toggle_na()
+                return True
+            if key == "enter":
+                self._na_enter()
                 return True
         elif isinstance(widget, KPITable) and key == "enter":
             self._select_row()
@@ -1548,6 +1577,14 @@ class ScoringScreen(Screen[None]):
         if not self._flush(lambda: self._go(self.kra_index, row, focus_field=False)):
             if self._kpi_id == self._kra.kpis[self.kpi_index].id:
                 table.move_cursor(row=self.kpi_index, animate=False)
+
+    def _na_enter(self) -> None:
+        """Enter on the N/A box: on to the next field (space toggles N/A)."""
+        if self.view is None or self._resolving or self.problem is not None:
+            return
+        self._cancel_debounce()
+        if not self._flush(lambda: self._focus_after("na")):
+            self._blocked()
 
     def _toggle_na(self) -> None:
         na = self._na
@@ -1676,7 +1713,9 @@ class ScoringScreen(Screen[None]):
         return fields[0] if fields else None  # type: ignore[return-value]
 
     def _focus_after(self, field: str) -> None:
-        later = [f for f in ORDER[ORDER.index(field) + 1:] if not self._inputs[f].disabled]
+        """Focus the field after `field` ("na": the box, before the N/A reason)."""
+        start = ORDER.index("na_reason") if field == "na" else ORDER.index(field) + 1
+        later = [f for f in ORDER[start:] if not self._inputs[f].disabled]
         if later:
             self._focus(self._inputs[later[0]])
         else:
@@ -1746,7 +1785,60 @@ class ScoringScreen(Screen[None]):
             self._message().error("a value in conflict is not saved — enter in it chooses "
                                   "which stays; escape twice leaves without it")
         elif self._error_shown():
-            self._message().error("a field could not be saved — fix or clear it (ctrl+u) first")
+            self._message().error(f"a field could not be saved: {self._refused_text()}")
+
+    def _refused_field(self) -> str | None:
+        """The first field whose typed value was refused (shown with its error)."""
+        for field in ORDER:
+            widget = self._errors.get(field)
+            if widget is not None and widget.display and not self._inputs[field].disabled \
+                    and self._dirty(field):
+                return field
+        return None
+
+    def _stored_shown(self, field: str) -> str:
+        """The value stored for `field`, as the message names it ("(empty)" if none)."""
+        if self.view is None or self._kpi_id is None:
+            return "(empty)"
+        stored = None if self._hidden(field) else self._stored(field, self._review.kpi(self._kpi_id))
+        text = self._text(field, stored)
+        if not text.strip():
+            return "(empty)"
+        return text if field in (*NUMBER_FIELDS, *RATING_FIELDS) else f"'{short(text, 30)}'"
+
+    def _refused_text(self) -> str:
+        """"actual '12,5' of KPI 1.1 — fix it, or ctrl+z puts back the saved value 11.2"."""
+        field = self._refused_field()
+        if field is None:
+            return "fix it first"
+        typed = short(self._inputs[field].value, 30)
+        return (f"{LABELS[field].lower()} '{typed}' of KPI "
+                f"{self.kra_index + 1}.{self.kpi_index + 1} — fix it, or press ctrl+z to put "
+                f"back the saved value {self._stored_shown(field)}")
+
+    def action_put_back(self) -> None:
+        """ctrl+z: the focused field (else the first refused one) shows the value
+        stored again; what was typed and not saved is dropped, its error goes."""
+        if self.view is None or self._kpi_id is None or self._resolving \
+                or self.problem is not None:
+            return
+        field = self._field_of(self.focused)
+        if field is None or self._inputs[field].disabled or not self._dirty(field):
+            field = self._refused_field()
+        if field is None:
+            self._message().ok("nothing to put back: every field shows what is saved")
+            return
+        self._cancel_debounce()
+        stored = None if self._hidden(field) else self._stored(field, self._review.kpi(self._kpi_id))
+        self._set_input(field, self._text(field, stored))
+        self._seen[field] = stored
+        self._typed_in.pop(field, None)
+        self._error(field, "")
+        self._show_hint(field, self._kpi)
+        if self.focused is self._inputs[field]:
+            self._ready(self._inputs[field])
+        self._message().ok(f"put back the saved {LABELS[field].lower()} "
+                           f"{self._stored_shown(field)}")
 
     def action_next_kpi(self) -> None:
         if self.view is not None and not self._resolving:
@@ -1847,8 +1939,11 @@ class ScoringScreen(Screen[None]):
             return
         if self._error_shown() or self._held:
             self._leave_armed = True
-            self._message().error("a field could not be saved — fix it, or press escape "
-                                  "again to leave without it")
+            refused = self._refused_field()
+            put_back = (f", ctrl+z to put back the saved value {self._stored_shown(refused)}"
+                        if refused is not None else "")
+            self._message().error(f"a field could not be saved — fix it{put_back}, or press "
+                                  "escape again to leave without it")
 
     def _leave(self) -> None:
         """Back to the screen below, if this one is still on top (a dialog pushed
