@@ -17,7 +17,7 @@ from tui.access import (
     AccessError, Conflict, NotFound, ReviewView, Session, StoreError, WorkflowError,
 )
 from tui.models import STATE_ORDER, HistoryEntry, Kind, Review, State
-from tui.scoring import fmt, kra_score
+from tui.scoring import TargetWarning, fmt, kra_score, target_warning
 from tui.workflow import parse_number, parse_weight
 
 from .keys_now import TextInput
@@ -70,6 +70,15 @@ def move_on_text(review: Review) -> str:
                 f"the improvement actions, and each signs. With both signatures the review "
                 f"is signed off and locked.")
     return ""
+
+
+def scoring_place(scoring: Any) -> tuple[str | None, int]:
+    """(KRA id, KRA index) the guided scoring screen was last on; the id is None
+    when it never could read the review."""
+    index = getattr(scoring, "kra_index", 0)
+    view = getattr(scoring, "view", None)
+    kras = view.review.kras if view is not None else []
+    return (kras[index].id if 0 <= index < len(kras) else None), index
 
 
 def who_name(review: Review, who: str) -> str:
@@ -137,6 +146,7 @@ class OverviewScreen(Screen[None]):
         self.problem: BaseException | None = None  # why the review cannot be read now
         self._presence: PresenceKeeper | None = None
         self._busy = False
+        self._scoring: Any = None  # the guided scoring pushed from here, until back
 
     # --- layout ------------------------------------------------------------
 
@@ -179,8 +189,20 @@ class OverviewScreen(Screen[None]):
             self._presence.leave()
 
     def on_screen_resume(self) -> None:
+        scoring, self._scoring = self._scoring, None
         if self.is_mounted:
             self.reload()
+            if scoring is not None:
+                self._select_kra(*scoring_place(scoring))
+
+    def _select_kra(self, kra_id: str | None, index: int) -> None:
+        """Put the KRA cursor on the KRA `kra_id` (else on row `index`)."""
+        if self.view is None or not self.view.review.kras:
+            return
+        kras = self.view.review.kras
+        row = next((i for i, kra in enumerate(kras) if kra.id == kra_id), index)
+        self.query_one("#kra-table", DataTable).move_cursor(
+            row=min(max(row, 0), len(kras) - 1))
 
     def _update_presence(self) -> None:
         others = self._presence.others() if self._presence is not None else []
@@ -298,7 +320,9 @@ class OverviewScreen(Screen[None]):
             self._error("the guided scoring screen is not available in this build")
             return
         try:
-            self.app.push_screen(ScoringScreen(self.session, self.review_id, self._kra_index()))
+            scoring = ScoringScreen(self.session, self.review_id, self._kra_index())
+            self.app.push_screen(scoring)
+            self._scoring = scoring  # back from it, the cursor goes to its last KRA
         except Exception as exc:  # a screen that fails to start must not end the app
             self._error(f"cannot open the guided scoring: {exc}")
 
@@ -557,6 +581,28 @@ def check_typed(text: str, what: str, kpi: Any = None) -> tuple[Decimal | None, 
         return None, str(exc)
 
 
+class NoteLine(MessageLine):
+    """A MessageLine that can also warn ("⚠ ..."): what is saved but makes no sense,
+    styled apart from the errors that block the save ("! ...")."""
+
+    def warn(self, message: Any) -> None:
+        self.set_class(False, "-error", "-ok")
+        self.set_class(True, "-warning")
+        self.update(literal(f"⚠ {clean(message)}"))
+
+    def error(self, message: Any) -> None:
+        self.set_class(False, "-warning")
+        super().error(message)
+
+    def ok(self, message: Any) -> None:
+        self.set_class(False, "-warning")
+        super().ok(message)
+
+    def clear(self) -> None:
+        self.set_class(False, "-warning")
+        super().clear()
+
+
 def sum_text(label: str, total: Decimal | None, bad: int = 0) -> str:
     if bad or total is None:
         what = "weight is" if bad == 1 else "weights are"
@@ -595,6 +641,9 @@ class PlanningScreen(Screen[None]):
     PlanningScreen .plan-error.-error {
         color: $error;
     }
+    PlanningScreen .plan-error.-warning, PlanningScreen #message.-warning {
+        color: $warning;
+    }
     """
 
     BINDINGS = [
@@ -610,7 +659,7 @@ class PlanningScreen(Screen[None]):
         self.review_id = review_id
         self.view: ReviewView | None = None
         self.saved_values: dict[str, str] = {}
-        self._errors: dict[str, MessageLine] = {}  # made on a field's first error
+        self._errors: dict[str, NoteLine] = {}  # made on a field's first error or warning
         self.problem: BaseException | None = None  # why the review cannot be read now
 
     def compose(self) -> ComposeResult:
@@ -630,7 +679,7 @@ class PlanningScreen(Screen[None]):
         with VerticalScroll(id="plan-body", can_focus=False):
             if self.view is not None:
                 yield from self._rows(self.view)
-        yield MessageLine(id="message", classes="message")
+        yield NoteLine(id="message", classes="message")
         yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -674,6 +723,9 @@ class PlanningScreen(Screen[None]):
             self.refresh_bindings()
             return
         self.saved_values = self._values()
+        for wid, text in self.saved_values.items():
+            if wid.startswith("kpi-t-"):
+                self._show_check(wid, text)
         self._update_sums()
         first = self.query(Input).first(Input) if self.query(Input) else None
         if first is not None:
@@ -712,7 +764,7 @@ class PlanningScreen(Screen[None]):
             if inp.value == self.saved_values.get(wid):
                 with inp.prevent(Input.Changed):
                     inp.value = stored[wid]
-                self._show_error(wid, self._check(wid, stored[wid])[1])
+                self._show_check(wid, stored[wid])
                 self.saved_values[wid] = stored[wid]
                 updated.append(wid)
             elif inp.value != stored[wid]:
@@ -810,21 +862,60 @@ class PlanningScreen(Screen[None]):
             return check_typed(text, what, self.view.review.kpi(item))
         return check_typed(text, what)
 
-    def _show_error(self, input_id: str, problem: str) -> None:
-        """Show `problem` on its own line under the input's row ('' hides it)."""
+    def _target_warning(self, input_id: str, text: str) -> TargetWarning | None:
+        """The core's warning for a valid target typed here that makes the
+        suggested rating meaningless (`tui.scoring.target_warning`), else None."""
+        assert self.view is not None
+        kind, item = self._field(input_id)
+        if kind != "targets":
+            return None
+        value, problem = self._check(input_id, text)
+        if problem or value is None:
+            return None
+        kpi = self.view.review.kpi(item)
+        return target_warning(kpi.direction, value, self.view.review.scale)
+
+    def _warning_text(self, input_id: str, warning: TargetWarning) -> str:
+        """"KPI 1.1 target 0 with higher is better: ... no rating is ever suggested"."""
+        kpi = self._label(input_id).removesuffix(" target")
+        return f"{kpi} {warning.summary}: {warning.effect}"
+
+    def _target_warnings(self) -> list[str]:
+        """Each target now typed that makes the suggested rating meaningless, named."""
+        found = []
+        for inp in self.query(Input).results(Input):
+            wid = inp.id or ""
+            if wid.startswith("kpi-t-") and (w := self._target_warning(wid, inp.value)):
+                found.append(f"{self._label(wid).removesuffix(' target')} {w.summary}")
+        return found
+
+    def _show_check(self, input_id: str, text: str) -> None:
+        """Under the input: why `text` is not valid (blocks the save), else the
+        warning that it gives no meaningful suggested rating (does not), else nothing."""
+        problem = self._check(input_id, text)[1]
+        warning = None if problem else self._target_warning(input_id, text)
+        self._show_error(input_id, problem,
+                         self._warning_text(input_id, warning) if warning else "")
+
+    def _show_error(self, input_id: str, problem: str, warning: str = "") -> None:
+        """Show `problem` (an error) or else `warning` on its own line under the
+        input's row (both '' hides it)."""
         inp = self.query_one(f"#{input_id}", Input)
         inp.set_class(bool(problem), "-invalid")
         line = self._errors.get(input_id)
         if line is None:
-            if not problem:
+            if not (problem or warning):
                 return
-            line = self._errors[input_id] = MessageLine(id=f"err-{input_id}",
-                                                        classes="plan-error")
+            line = self._errors[input_id] = NoteLine(id=f"err-{input_id}",
+                                                     classes="plan-error")
             row = inp.parent
             assert row is not None and row.parent is not None
             row.parent.mount(line, after=row)
         if problem:
             line.error(problem)
+            line.display = True
+        elif warning:
+            line.warn(warning)
             line.display = True
         elif line.display:
             line.clear()
@@ -834,8 +925,7 @@ class PlanningScreen(Screen[None]):
     def _changed(self, event: Input.Changed) -> None:
         if self.view is None or not (event.input.id or "").startswith(("kra-", "kpi-")):
             return
-        _value, problem = self._check(event.input.id or "", event.value)
-        self._show_error(event.input.id or "", problem)
+        self._show_check(event.input.id or "", event.value)
         self._update_sums()
         self.query_one("#message", MessageLine).clear()
 
@@ -905,7 +995,7 @@ class PlanningScreen(Screen[None]):
             widget.set_class("✗" in text, "-wrong")
 
     def action_save(self) -> None:
-        message = self.query_one("#message", MessageLine)
+        message = self.query_one("#message", NoteLine)
         if self.view is None or self.problem is not None:
             return
         problems, _ = self._sums()
@@ -975,7 +1065,15 @@ class PlanningScreen(Screen[None]):
         except ERRORS:
             pass
         self.saved_values = self._values()
-        message.ok("saved weights and targets")
+        warnings = self._target_warnings()
+        if not warnings:
+            message.ok("saved weights and targets")
+            return
+        many = len(warnings) != 1
+        message.warn(
+            f"saved weights and targets; {len(warnings)} target{'s' if many else ''} "
+            f"give{'' if many else 's'} no meaningful suggested rating: "
+            + "; ".join(warnings) + (" (see under each)" if many else " (see under it)"))
 
     def unsaved_work(self) -> str | None:
         """For the app's quit guard: the weights and targets changed and not saved."""

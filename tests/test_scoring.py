@@ -124,13 +124,14 @@ def test_lower_is_better_suggests_from_target_over_actual() -> None:
     assert scoring.achievement(kpi, Decimal(45)).percent == Decimal(100)
 
 
-def test_lower_is_better_actual_0_has_no_suggestion_and_says_why() -> None:
+def test_lower_is_better_actual_0_is_the_best_result_at_the_cap() -> None:
+    # (It used to get no suggestion: see tests/test_target_warnings_and_best_actual.py.)
     template = make_template([(100, [numeric("x", direction="lower", target=45, unit="days")])])
     review = make_review(template)
     set_(review, "x", "actual", "0")
     ach, suggested = scoring.suggestion(review, review.kpi("x"))
-    assert ach.percent is None and suggested is None
-    assert "actual is 0" in ach.reason
+    assert ach.percent == review.achievement_cap and ach.capped and ach.reason == ""
+    assert suggested == review.scale.max
 
 
 def test_higher_is_better_target_0_has_no_suggestion_and_says_why() -> None:

@@ -185,7 +185,12 @@ async def test_walk_the_whole_review_with_the_keyboard(store: Store, tmp_path: P
         await on_screen(pilot, OverviewScreen)
         assert open_session(store, login="root").view(ALEX).review.state is State.joint_review
 
-        # A comment on KRA 1 · KPI 1 and an improvement action.
+        # A comment on KRA 1 · KPI 1 and an improvement action. (Back from the
+        # scoring, the overview is on the KRA the scoring was last on: the last.)
+        table = app.screen.query_one("#kra-table", DataTable)
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("ctrl+home")
+        assert table.cursor_row == 0
         await pilot.press("enter")
         scoring = await on_screen(pilot, ScoringScreen)
         comment = scoring.query_one("#f-comment", Input)

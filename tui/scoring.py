@@ -22,6 +22,7 @@ from .models import (
     ReviewKPI,
     ReviewKRA,
     State,
+    show_number,
 )
 
 Side = Literal["self", "manager", "agreed"]
@@ -58,10 +59,12 @@ def achievement(
     if actual is None:
         return Achievement(None, "no actual yet")
     if kpi.direction is Direction.lower:
-        if actual == 0:
-            return Achievement(None, "actual is 0, so target ÷ actual is undefined (lower is better)")
         if actual < 0 or target < 0:
             return Achievement(None, "negative values have no ratio for a lower-is-better KPI")
+        if actual == 0:
+            # Nothing can be lower: the best result there is. target ÷ actual grows
+            # without bound as the actual nears 0, so 0 itself is the cap (as 0.001 is).
+            return Achievement(cap, capped=True)
         raw = target / actual * HUNDRED
     else:
         if target == 0:
@@ -72,6 +75,64 @@ def achievement(
     if raw > cap:
         return Achievement(cap, capped=True)
     return Achievement(raw)
+
+
+@dataclass(frozen=True)
+class TargetWarning:
+    """Why a target makes the suggested rating meaningless: `summary` names the
+    fault ("target 0 with higher is better"), `effect` says what follows for the
+    suggested rating, `fix` what to set instead. str() is "summary: effect; fix"."""
+
+    summary: str
+    effect: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.summary}: {self.effect}; {self.fix}"
+
+
+def target_warning(
+    direction: Direction | None, target: Decimal | None, scale: RatingScale
+) -> TargetWarning | None:
+    """What is wrong with `target` for a numeric KPI of this direction, or None.
+
+    The target is allowed (it is not an error), but under `achievement` no
+    meaningful rating is suggested with it: ≤ 0 when higher is better and < 0
+    when lower is better (no ratio, never a suggestion); 0 when lower is better
+    (0 % for any actual above 0, so always the lowest rating). None for no
+    target, a rating KPI (no direction) or a target above 0. Used by `templates
+    check` and by the planning editor, so both say the same.
+    """
+    if direction is None or target is None or target > 0:
+        return None
+    if direction is Direction.lower and target == 0:
+        lowest = f"{scale.min} ({scale.label(scale.min)})"
+        return TargetWarning(
+            "target 0 with lower is better",
+            "achievement (target ÷ actual) is 0% for any actual above 0, so the suggested "
+            f"rating is always {lowest} unless the actual is exactly 0",
+            "set the highest value that still meets expectations (e.g. target = 1), or judge "
+            'it on the scale (kind = "rating")',
+        )
+    shown = show_number(target)
+    if direction is Direction.lower:
+        return TargetWarning(
+            f"target {shown} is negative with lower is better",
+            "target ÷ actual has no meaning, so no rating is ever suggested",
+            "set a target above 0",
+        )
+    if target == 0:
+        return TargetWarning(
+            "target 0 with higher is better",
+            "achievement (actual ÷ target) cannot be computed, so no rating is ever suggested",
+            "set the value the person should reach (above 0)",
+        )
+    return TargetWarning(
+        f"target {shown} is negative with higher is better",
+        "actual ÷ target has no meaning, so no rating is ever suggested",
+        "set a target above 0 (a reduction is scored as a positive target, e.g. 'Percentage "
+        "decrease in costs' with target = 10)",
+    )
 
 
 def band_rating(percent: Decimal, bands: list[Band]) -> int:

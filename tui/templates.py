@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .models import Kind, RoleTemplate, StructureError, show_number
+from .scoring import target_warning
 
 
 class TemplateError(ValueError):
@@ -263,42 +264,14 @@ def scoring_warnings(template: RoleTemplate) -> list[str]:
     """Targets and caps under which the scoring rules (tui/scoring.py) cannot suggest a
     meaningful rating. Warnings, not errors: a template's target is only the default a
     manager adjusts in planning, and the template still loads."""
-    from .models import Direction
-
     warnings = []
-    lowest = f"{template.scale.min} ({template.scale.label(template.scale.min)})"
     for kra in template.kras:
         for kpi in kra.kpis:
-            target = kpi.target
-            if kpi.kind is not Kind.numeric or target is None or target > 0:
+            if kpi.kind is not Kind.numeric:
                 continue
-            where = f"KRA {kra.id!r} · KPI {kpi.id!r}"
-            shown = show_number(target)
-            if kpi.direction is Direction.lower and target == 0:
-                warnings.append(
-                    f"{where}: target 0 with lower is better: achievement (target ÷ actual) is "
-                    f"0% for any actual above 0, so the suggested rating is always {lowest}, and "
-                    "an actual of 0 gets none; set the highest value that still meets "
-                    "expectations (e.g. target = 1), or judge it on the scale (kind = \"rating\")"
-                )
-            elif kpi.direction is Direction.lower:
-                warnings.append(
-                    f"{where}: target {shown} is negative with lower is better: target ÷ actual "
-                    "has no meaning, so no rating is ever suggested; set a target above 0"
-                )
-            elif target == 0:
-                warnings.append(
-                    f"{where}: target 0 with higher is better: achievement (actual ÷ target) "
-                    "cannot be computed, so no rating is ever suggested; set the value the "
-                    "person should reach (above 0)"
-                )
-            else:
-                warnings.append(
-                    f"{where}: target {shown} is negative with higher is better: actual ÷ target "
-                    "has no meaning, so no rating is ever suggested; set a target above 0 (a "
-                    "reduction is scored as a positive target, e.g. 'Percentage decrease in "
-                    "costs' with target = 10)"
-                )
+            problem = target_warning(kpi.direction, kpi.target, template.scale)
+            if problem is not None:
+                warnings.append(f"KRA {kra.id!r} · KPI {kpi.id!r}: {problem}")
     cap = template.achievement_cap
     for i, band in enumerate(template.bands[1:], 1):
         edge = template.bands[i - 1].below
