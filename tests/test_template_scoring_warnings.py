@@ -94,3 +94,22 @@ def test_the_good_example_and_the_shipped_templates_stay_without_warnings(tmp_pa
     assert warnings(output) == [], output
     for path in shipped_template_files():
         assert check_file(path).warnings == [], path
+
+
+def test_bands_that_leave_a_rating_unreachable_are_a_warning(tmp_path: Path) -> None:
+    result, output, _ = check(tmp_path, with_bands(BANDS_OK))  # ratings 1, 3, 5
+    assert result.exit_code == 0, output
+    assert [w for w in warnings(output) if "no band has" in w] == [
+        f"{tmp_path / 'role.toml'}: warning: no band has ratings 2, 4, so they are never "
+        "suggested (people can still give them); add a band for each rating of the scale "
+        "1..5 if the suggestion should reach them"]
+    zero = BANDS_OK.replace("below = 80", "below = 0")
+    result, output, _ = check(tmp_path, with_bands(zero))
+    assert result.exit_code == 0, output
+    assert any("band 1 (rating 1) is for achievement below 0 %, which no actual reaches"
+               in w for w in warnings(output)), output
+
+
+def test_shipped_templates_have_no_band_warnings() -> None:
+    for path in shipped_template_files():
+        assert check_file(path).warnings == [], path

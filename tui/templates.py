@@ -283,6 +283,21 @@ def scoring_warnings(template: RoleTemplate) -> list[str]:
                 "lower that band's edge"
             )
             break
+    first = template.bands[0]
+    if first.below is not None and first.below <= 0 and len(template.bands) > 1:
+        warnings.append(
+            f"band 1 (rating {first.rating}) is for achievement below {show_number(first.below)} %, "
+            f"which no actual reaches: rating {first.rating} is never suggested; give band 1 a "
+            "'below' above 0 (the default is 70)")
+    banded = {b.rating for b in template.bands}
+    gaps = [r for r in range(template.scale.min, template.scale.max + 1) if r not in banded]
+    if gaps:
+        warnings.append(
+            f"no band has rating{'s' if len(gaps) > 1 else ''} {', '.join(map(str, gaps))}, so "
+            f"{'they are' if len(gaps) > 1 else 'it is'} never suggested (people can still give "
+            f"{'them' if len(gaps) > 1 else 'it'}); add a band for each rating of the scale "
+            f"{template.scale.min}..{template.scale.max} if the suggestion should reach "
+            f"{'them' if len(gaps) > 1 else 'it'}")
     return warnings
 
 
