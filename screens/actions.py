@@ -540,20 +540,13 @@ class ActionsScreen(Screen[None]):
     def _show_problem(self, exc: BaseException | None) -> None:
         """Show why the review cannot be read in place of it (None: show it again)."""
         self.problem = exc
-        broken = exc is not None
-        panel = self.query_one("#ac-problem", ReviewProblem)
         table = self.query_one("#ac-table", DataTable)
+        parts = [self.query_one(wid) for wid in ("#ac-title", "#ac-note", "#ac-table", "#ac-detail")]
+        broken = self.query_one("#ac-problem", ReviewProblem).stand_in(exc, parts, [table])
         if broken:
             self.view = None
-            panel.show_problem(exc)
-            self.set_focus(None)
             self.query_one("#ac-message", MessageLine).clear()
-        else:
-            panel.hide()
-        for wid in ("#ac-title", "#ac-note", "#ac-table", "#ac-detail"):
-            self.query_one(wid).display = not broken
-        table.disabled = broken  # (a hidden widget can still be given the focus)
-        if not broken and self.focused is None:
+        elif self.focused is None:
             table.focus()
         self.refresh_bindings()
 

@@ -215,20 +215,13 @@ class OverviewScreen(Screen[None]):
     def _show_problem(self, exc: BaseException | None) -> None:
         """Show why the review cannot be read in place of it (None: show it again)."""
         self.problem = exc
-        panel = self.query_one("#ov-problem", ReviewProblem)
-        broken = exc is not None
+        table = self.query_one("#kra-table", DataTable)
+        broken = self.query_one("#ov-problem", ReviewProblem).stand_in(
+            exc, [self.query_one("#overview-info"), table], [table])
         if broken:
             self.view = None
-            panel.show_problem(exc)
-            self.set_focus(None)
             self.query_one("#message", MessageLine).clear()
-        else:
-            panel.hide()
-        self.query_one("#overview-info").display = not broken
-        table = self.query_one("#kra-table", DataTable)
-        table.display = not broken
-        table.disabled = broken  # (a hidden widget can still be given the focus)
-        if not broken and self.focused is None:
+        elif self.focused is None:
             table.focus()
         self.refresh_bindings()
 
@@ -691,24 +684,15 @@ class PlanningScreen(Screen[None]):
         """Show why the review cannot be read in place of the editor (None: the
         editor again). What was typed stays, hidden, until the file is readable."""
         self.problem = exc
-        broken = exc is not None
-        panel = self.query_one("#plan-problem", ReviewProblem)
+        body = self.query_one("#plan-body")
+        broken = self.query_one("#plan-problem", ReviewProblem).stand_in(
+            exc, [self.query_one("#plan-title"), self.query_one("#plan-kra-sum"), body], [body])
         message = self.query_one("#message", MessageLine)
-        if broken:
-            panel.show_problem(exc)
-            self.set_focus(None)  # (nothing is typed into a hidden field)
-            if self.unsaved_work():
-                message.error("not saved: what you typed is kept on this screen and shown "
-                              "again when the file can be read; then ctrl+s saves it")
-            else:
-                message.clear()
+        if broken and self.unsaved_work():
+            message.error("not saved: what you typed is kept on this screen and shown "
+                          "again when the file can be read; then ctrl+s saves it")
         else:
-            panel.hide()
             message.clear()
-        for wid in ("#plan-title", "#plan-kra-sum", "#plan-body"):
-            self.query_one(wid).display = not broken
-        # (disabled too: a hidden field can still be given the focus and typed into)
-        self.query_one("#plan-body").disabled = broken
         if not broken:
             first = next((i for i in self.query(Input).results(Input) if not i.disabled), None)
             if first is not None:

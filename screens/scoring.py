@@ -696,26 +696,20 @@ class ScoringScreen(Screen[None]):
         self.problem = exc
         if self._closing:
             return
-        broken = exc is not None
         self._cancel_debounce()
-        panel = self.query_one("#sc-problem", ReviewProblem)
-        if broken:
+        note = ""
+        if exc is not None:
             if was is None:
                 self._focus_at_problem = self.focused
             unsaved = self._unsaved_text()
             note = (f"Not saved: {unsaved}. It is kept on this screen and saved once the file "
                     "can be read again; escape asks before leaving without it."
                     if unsaved else "")
-            panel.show_problem(exc, note)
-            self.set_focus(None)  # (nothing is typed into a hidden field)
+        fields = [self.query_one("#sc-table"), self.query_one("#sc-editor")]
+        parts = [self.query_one(wid) for wid in ("#sc-progress", "#sc-statement", "#sc-status")]
+        if self.query_one("#sc-problem", ReviewProblem).stand_in(exc, parts + fields, fields,
+                                                                 note):
             self._message().clear()
-        else:
-            panel.hide()
-        for wid in ("#sc-progress", "#sc-statement", "#sc-status", "#sc-table", "#sc-editor"):
-            widget = self.query_one(wid)
-            widget.display = not broken
-            if wid in ("#sc-table", "#sc-editor"):
-                widget.disabled = broken  # (a hidden widget can still be given the focus)
         self.refresh_bindings()
 
     def _on_change(self) -> None:
@@ -730,14 +724,17 @@ class ScoringScreen(Screen[None]):
         if self.problem is not None:
             self._restored(kpi_id)
             return
-        # Stay on the same KPI even if the review's shape changed.
         if kpi_id is not None:
-            for i, kra in enumerate(self._review.kras):
-                for j, kpi in enumerate(kra.kpis):
-                    if kpi.id == kpi_id:
-                        self.kra_index, self.kpi_index = i, j
+            self._stay_on(kpi_id)
         self._fill_table()
         self._show_kpi(force=False)
+
+    def _stay_on(self, kpi_id: str) -> None:
+        """Point at the KPI `kpi_id` again, even if the review's shape changed."""
+        for i, kra in enumerate(self._review.kras):
+            for j, kpi in enumerate(kra.kpis):
+                if kpi.id == kpi_id:
+                    self.kra_index, self.kpi_index = i, j
 
     def _restored(self, kpi_id: str | None) -> None:
         """The file can be read again: show the review, where it was; save what
@@ -749,10 +746,7 @@ class ScoringScreen(Screen[None]):
             self._show_kpi(force=True)
             self._build_table()
         else:
-            for i, kra in enumerate(self._review.kras):
-                for j, kpi in enumerate(kra.kpis):
-                    if kpi.id == kpi_id:
-                        self.kra_index, self.kpi_index = i, j
+            self._stay_on(kpi_id)
             self._fill_table()
             self._show_kpi(force=False)
         before, self._focus_at_problem = self._focus_at_problem, None

@@ -113,19 +113,11 @@ class SummaryScreen(Screen[None]):
     def _show_problem(self, exc: BaseException | None) -> None:
         """Show why the review cannot be read in place of it (None: show it again)."""
         self.problem = exc
-        broken = exc is not None
-        panel = self.query_one("#sum-problem", ReviewProblem)
-        if broken:
+        body = self.query_one("#summary-body")
+        if self.query_one("#sum-problem", ReviewProblem).stand_in(
+                exc, [self.query_one("#sum-title"), self.query_one("#sum-status"), body], [body]):
             self.view = None
-            panel.show_problem(exc)
-            self.set_focus(None)
             self.query_one("#message", MessageLine).clear()
-        else:
-            panel.hide()
-        for wid in ("#sum-title", "#sum-status", "#summary-body"):
-            self.query_one(wid).display = not broken
-        # (disabled too: a hidden widget can still be given the focus)
-        self.query_one("#summary-body").disabled = broken
         self.refresh_bindings()
 
     def reload(self) -> None:

@@ -441,6 +441,23 @@ class ReviewProblem(Static):
     def hide(self) -> None:
         self.display = False
 
+    def stand_in(self, exc: BaseException | None, parts: list[Any], fields: list[Any],
+                 note: str = "") -> bool:
+        """Show `exc` in place of the screen's `parts` (None: the parts again) and say
+        whether the review is unreadable. The `fields` (among the parts) are disabled
+        while hidden, as a hidden widget can still be given the focus and typed into."""
+        broken = exc is not None
+        if broken:
+            self.show_problem(exc, note)
+            self.screen.set_focus(None)
+        else:
+            self.hide()
+        for part in parts:
+            part.display = not broken
+        for field in fields:
+            field.disabled = broken
+        return broken
+
 
 class PresenceKeeper:
     """A screen's share of this person's presence on a review.
